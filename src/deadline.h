@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Relative timeouts become one absolute CLOCK_MONOTONIC deadline, fixed when the call starts:
+ * the waits that follow (after a spurious wake-up, a signal, a lost race) all aim at it.
+ *
+ *	timeout_ns <  0	-EINVAL
+ *	timeout_ns == 0	try once, never sleep
+ *	timeout_ns >  0	sleep until now + timeout_ns (saturating: a huge timeout waits forever)
+ */
+#ifndef KSYNC_SRC_DEADLINE_H
+#define KSYNC_SRC_DEADLINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <ksync/common.h>
+
+struct ks_deadline {
+	struct timespec ts;
+	bool forever;		/* no deadline: ks_deadline_ts() is NULL */
+	bool now;		/* timeout 0: try once */
+};
+
+/* 0, or -EINVAL for a negative timeout. */
+static inline int ks_deadline_init(struct ks_deadline *d, int64_t timeout_ns)
+{
+	struct timespec now;
+	int64_t sec;
+
+	d->forever = false;
+	d->now = timeout_ns == 0;
+	if (timeout_ns < 0)
+		return -EINVAL;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	sec = timeout_ns / KS_NSEC_PER_SEC;
+	if (sec > INT32_MAX) {		/* ~68 years: as good as forever, and cannot overflow */
+		d->forever = true;
+		return 0;
+	}
+	d->ts.tv_sec = now.tv_sec + sec;
+	d->ts.tv_nsec = now.tv_nsec + timeout_ns % KS_NSEC_PER_SEC;
+	if (d->ts.tv_nsec >= KS_NSEC_PER_SEC) {
+		d->ts.tv_sec++;
+		d->ts.tv_nsec -= KS_NSEC_PER_SEC;
+	}
+	return 0;
+}
+
+static inline void ks_deadline_forever(struct ks_deadline *d)
+{
+	d->forever = true;
+	d->now = false;
+}
+
+/* What to hand to ks_futex_wait(). */
+static inline const struct timespec *ks_deadline_ts(const struct ks_deadline *d)
+{
+	return d->forever ? NULL : &d->ts;
+}
+
+/* True once the deadline has passed (and at once for a timeout of 0). */
+static inline bool ks_deadline_expired(const struct ks_deadline *d)
+{
+	struct timespec now;
+
+	if (d->forever)
+		return false;
+	if (d->now)
+		return true;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > d->ts.tv_sec ||
+	       (now.tv_sec == d->ts.tv_sec && now.tv_nsec >= d->ts.tv_nsec);
+}
+
+/* Nanoseconds left (0 when passed; INT64_MAX when forever). */
+static inline int64_t ks_deadline_left_ns(const struct ks_deadline *d)
+{
+	struct timespec now;
+	int64_t left;
+
+	if (d->forever)
+		return INT64_MAX;
+	if (d->now)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	left = (d->ts.tv_sec - now.tv_sec) * KS_NSEC_PER_SEC + (d->ts.tv_nsec - now.tv_nsec);
+	return left > 0 ? left : 0;
+}
+
+#endif /* KSYNC_SRC_DEADLINE_H */

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The only place that calls futex(2).
+ *
+ * Every wait is FUTEX_WAIT_BITSET with an absolute CLOCK_MONOTONIC deadline (or none): the
+ * deadline is fixed once by the caller, so a retry after a signal or a spurious return never
+ * stretches the wait, and changing the wall clock changes nothing. Objects made with KS_SHARED
+ * use the shared futex ops (keyed by the physical page); all others the cheaper private ones.
+ *
+ * Returns are kernel style: 0, -EAGAIN (the word no longer held the expected value), -ETIMEDOUT,
+ * -EINTR. Callers loop on -EINTR and never pass it on.
+ */
+#ifndef KSYNC_SRC_FUTEX_H
+#define KSYNC_SRC_FUTEX_H
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ksync/common.h>
+
+extern __thread unsigned long ks__futex_calls __attribute__((tls_model("initial-exec")));
+
+static inline int ks_futex_op(unsigned flags, int op)
+{
+	return (flags & KS_SHARED) ? op : (op | FUTEX_PRIVATE_FLAG);
+}
+
+/*
+ * Sleep while *word == expected, until woken or until the absolute CLOCK_MONOTONIC deadline
+ * (NULL: no deadline).
+ */
+static inline int ks_futex_wait(_Atomic uint32_t *word, uint32_t expected,
+				const struct timespec *deadline, unsigned flags)
+{
+	ks__futex_calls++;
+	if (syscall(SYS_futex, word, ks_futex_op(flags, FUTEX_WAIT_BITSET), expected, deadline,
+		    NULL, FUTEX_BITSET_MATCH_ANY) == 0)
+		return 0;
+	return -errno;
+}
+
+/*
+ * Wake up to n waiters (INT_MAX: all). Only the address is used: the word may already be
+ * freed or reused by the time the kernel looks (a spurious wake-up for whoever waits there
+ * next, which every waiter tolerates). Returns the number woken.
+ */
+static inline int ks_futex_wake(_Atomic uint32_t *word, int n, unsigned flags)
+{
+	long r;
+
+	ks__futex_calls++;
+	r = syscall(SYS_futex, word, ks_futex_op(flags, FUTEX_WAKE), n, NULL, NULL, 0);
+	return r < 0 ? -errno : (int)r;
+}
+
+/*
+ * Wake up to n_wake waiters of `from` and move up to n_move of the rest onto `to`, provided
+ * *from still equals expected (-EAGAIN otherwise).
+ */
+static inline int ks_futex_cmp_requeue(_Atomic uint32_t *from, uint32_t expected, int n_wake,
+				       int n_move, _Atomic uint32_t *to, unsigned flags)
+{
+	long r;
+
+	ks__futex_calls++;
+	r = syscall(SYS_futex, from, ks_futex_op(flags, FUTEX_CMP_REQUEUE), n_wake,
+		    (unsigned long)n_move, to, expected);
+	return r < 0 ? -errno : (int)r;
+}
+
+#endif /* KSYNC_SRC_FUTEX_H */
