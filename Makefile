@@ -98,14 +98,15 @@ $(O)/tests/%: tests/%.c tests/tap.h $(LIB_A)
 
 tests: $(TEST_BINS)
 
-# KS_STRESS_MS bounds each stress phase by wall-clock time (default in tests/tap.h).
-check: deps all tests
-	$(say) PROVE $(O)/tests
-	$(Q)prove --exec '' $(if $(V),-v) $(TEST_BINS)
-
 # ---- folder fragments: benchmarks, tools, demo ---------------------------------------------------
--include bench/Kbuild
--include tools/Kbuild
+# A fragment may add test programs of its own to CHECK_EXTRA (built by its own rules).
+CHECK_EXTRA :=
+-include $(wildcard bench/Kbuild tools/Kbuild tools/*/Kbuild)
+
+# KS_STRESS_MS bounds each stress phase by wall-clock time (default in tests/tap.h).
+check: deps all tests $(CHECK_EXTRA)
+	$(say) PROVE $(O)/tests
+	$(Q)prove --exec '' $(if $(V),-v) $(TEST_BINS) $(CHECK_EXTRA)
 
 # ---- install, deps, clean, help ------------------------------------------------------------------
 install: all
