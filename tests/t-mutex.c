@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ks_mutex: Python's Lock semantics (CPython Lib/test/lock_tests.py BaseLockTests and
+ * LockTests), the timeouts, signals and spurious wake-ups during the wait, many waiters,
+ * MAP_SHARED use across fork(), zero futex calls when uncontended, the glibc bug 13690 pattern
+ * (a mutex freed right after the lock that follows our unlock), and a wall-clock stress.
+ */
+#include <ksync/mutex.h>
+#include <sys/syscall.h>
+
+#include "tap.h"
+
+struct waiter {
+	struct ks_mutex *m;
+	int64_t timeout_ns;	/* < 0: ks_mutex_lock(); else ks_mutex_lock_timeout() */
+	atomic_int tid;
+	atomic_bool done;
+	int result;
+	int64_t took_ns;
+	bool unlock_after;
+};
+
+static void *waiter_main(void *arg)
+{
+	struct waiter *w = arg;
+	int64_t t0;
+
+	atomic_store(&w->tid, ks_self_tid());
+	t0 = tap_now_ns();
+	if (w->timeout_ns < 0) {
+		ks_mutex_lock(w->m);
+		w->result = 0;
+	} else {
+		w->result = ks_mutex_lock_timeout(w->m, w->timeout_ns);
+	}
+	w->took_ns = tap_now_ns() - t0;
+	atomic_store(&w->done, true);
+	if (w->unlock_after && w->result == 0)
+		ks_mutex_unlock(w->m);
+	return NULL;
+}
+
+static pthread_t start_waiter(struct waiter *w, struct ks_mutex *m, int64_t timeout_ns,
+			      bool unlock_after)
+{
+	memset(w, 0, sizeof(*w));
+	w->m = m;
+	w->timeout_ns = timeout_ns;
+	w->unlock_after = unlock_after;
+	return tap_thread(waiter_main, w);
+}
+
+static void wait_for_tid(struct waiter *w)
+{
+	while (!atomic_load(&w->tid))
+		tap_sleep_ms(1);
+}
+
+static void test_basics(void)
+{
+	struct ks_mutex m = KS_MUTEX_INIT, d;
+
+	tap_phase("basics");
+	ok(!ks_mutex_is_locked(&m), "KS_MUTEX_INIT is unlocked");
+	ks_mutex_lock(&m);
+	ok(ks_mutex_is_locked(&m), "locked after lock");
+	ok(!ks_mutex_trylock(&m), "trylock fails while locked");
+	is(ks_mutex_lock_timeout(&m, 0), -ETIMEDOUT, "lock_timeout(0) on a locked mutex times out");
+	is(ks_mutex_unlock(&m), 0, "unlock returns 0");
+	ok(!ks_mutex_is_locked(&m), "unlocked after unlock");
+	ok(ks_mutex_trylock(&m), "trylock succeeds when unlocked");
+	ok(ks_mutex_is_locked(&m), "trylock locked it");
+	is(ks_mutex_unlock(&m), 0, "unlock after trylock");
+	is(ks_mutex_lock_timeout(&m, 0), 0, "lock_timeout(0) on an unlocked mutex acquires");
+	is(ks_mutex_unlock(&m), 0, "unlock after lock_timeout");
+	is(ks_mutex_lock_timeout(&m, INT64_MAX), 0, "an enormous timeout is accepted");
+	is(ks_mutex_unlock(&m), 0, "unlock after the enormous timeout");
+
+	is(ks_mutex_unlock(&m), -EPERM, "unlocking an unlocked mutex: -EPERM");
+	ok(!ks_mutex_is_locked(&m), "... and it stays unlocked");
+	ok(ks_mutex_trylock(&m), "... and usable");
+	ks_mutex_unlock(&m);
+
+	is(ks_mutex_lock_timeout(&m, -1), -EINVAL, "negative timeout: -EINVAL");
+	ok(!ks_mutex_is_locked(&m), "... and the mutex was not taken");
+	ks_mutex_lock(&m);
+	is(ks_mutex_lock_timeout(&m, -100), -EINVAL, "negative timeout on a locked mutex: -EINVAL");
+	ks_mutex_unlock(&m);
+
+	ks_mutex_init(&d, 0);
+	ok(!ks_mutex_is_locked(&d), "ks_mutex_init: unlocked");
+	ks_mutex_init(&d, KS_SHARED);
+	ok(ks_mutex_trylock(&d) && ks_mutex_is_locked(&d), "KS_SHARED mutex locks");
+	is(ks_mutex_unlock(&d), 0, "KS_SHARED mutex unlocks");
+}
+
+static void test_threads(void)
+{
+	struct ks_mutex m = KS_MUTEX_INIT;
+	struct waiter w;
+	pthread_t t;
+
+	tap_phase("different thread");
+	/* Python's test_different_thread: a lock taken in one thread is released by another. */
+	t = start_waiter(&w, &m, -1, false);
+	pthread_join(t, NULL);
+	ok(ks_mutex_is_locked(&m), "locked by another thread");
+	is(ks_mutex_unlock(&m), 0, "released by this thread");
+
+	tap_phase("reacquire");
+	/* test_reacquire: a waiter blocks until the holder releases. */
+	ks_mutex_lock(&m);
+	t = start_waiter(&w, &m, -1, true);
+	wait_for_tid(&w);
+	ok(tap_wait_asleep(atomic_load(&w.tid), 5000), "the waiter sleeps in the kernel");
+	ok(!atomic_load(&w.done), "the waiter is blocked while the lock is held");
+	ks_mutex_unlock(&m);
+	pthread_join(t, NULL);
+	ok(atomic_load(&w.done) && w.result == 0, "the waiter got the lock after the release");
+	ok(!ks_mutex_is_locked(&m), "and released it");
+
+	tap_phase("timeouts");
+	ks_mutex_lock(&m);
+	t = start_waiter(&w, &m, 100 * KS_NSEC_PER_MSEC, false);
+	pthread_join(t, NULL);
+	is(w.result, -ETIMEDOUT, "lock_timeout(100 ms) on a held lock: -ETIMEDOUT");
+	tap_timeout_ok(w.took_ns, 100 * KS_NSEC_PER_MSEC, "lock_timeout");
+	/* test_state_after_timeout: the failed attempt leaves the state intact */
+	ok(ks_mutex_is_locked(&m), "still locked by the holder after the timeout");
+	ks_mutex_unlock(&m);
+	ok(!ks_mutex_is_locked(&m), "unlocked after the holder's release");
+	ok(ks_mutex_trylock(&m), "lockable after a timed-out waiter left");
+	ks_mutex_unlock(&m);
+
+	ks_mutex_lock(&m);
+	t = start_waiter(&w, &m, 5 * KS_NSEC_PER_SEC, true);
+	tap_sleep_ms(30);
+	ks_mutex_unlock(&m);
+	pthread_join(t, NULL);
+	is(w.result, 0, "a timed waiter gets the lock when it is released before the deadline");
+	ok(w.took_ns < 5 * KS_NSEC_PER_SEC, "... well before its deadline");
+}
+
+static void test_signals(void)
+{
+	struct ks_mutex m = KS_MUTEX_INIT;
+	struct tap_storm storm;
+	struct waiter w;
+	unsigned long before;
+	pthread_t t;
+
+	tap_phase("signals during lock");
+	ks_mutex_lock(&m);
+	t = start_waiter(&w, &m, -1, true);
+	wait_for_tid(&w);
+	tap_wait_asleep(atomic_load(&w.tid), 5000);
+	before = tap_signals_seen();
+	tap_storm_start(&storm, t, 200 * KS_NSEC_PER_USEC);
+	tap_sleep_ms(200);
+	tap_storm_stop(&storm);
+	ok(tap_signals_seen() > before, "the waiter received signals (%lu)",
+	   tap_signals_seen() - before);
+	ok(!atomic_load(&w.done), "signals do not make lock() return while the lock is held");
+	ks_mutex_unlock(&m);
+	pthread_join(t, NULL);
+	ok(w.result == 0, "lock() acquired after the signals and the release");
+
+	tap_phase("signals during lock_timeout");
+	ks_mutex_lock(&m);
+	t = start_waiter(&w, &m, 200 * KS_NSEC_PER_MSEC, false);
+	tap_storm_start(&storm, t, 300 * KS_NSEC_PER_USEC);
+	pthread_join(t, NULL);
+	tap_storm_stop(&storm);
+	is(w.result, -ETIMEDOUT, "lock_timeout under a signal storm: -ETIMEDOUT, never -EINTR");
+	tap_timeout_ok(w.took_ns, 200 * KS_NSEC_PER_MSEC, "lock_timeout under signals");
+	ks_mutex_unlock(&m);
+
+	tap_phase("spurious wake-ups");
+	ks_mutex_lock(&m);
+	t = start_waiter(&w, &m, -1, true);
+	wait_for_tid(&w);
+	tap_wait_asleep(atomic_load(&w.tid), 5000);
+	for (int i = 0; i < 100; i++) {
+		tap_futex_poke(&m.state);
+		if (i % 10 == 0)
+			tap_sleep_ms(1);
+	}
+	tap_sleep_ms(20);
+	ok(!atomic_load(&w.done), "spurious futex wakes do not hand out a held lock");
+	ok(ks_mutex_is_locked(&m), "the holder still holds it");
+	ks_mutex_unlock(&m);
+	pthread_join(t, NULL);
+	ok(w.result == 0, "the waiter acquires after the real release");
+
+	ks_mutex_lock(&m);
+	t = start_waiter(&w, &m, 150 * KS_NSEC_PER_MSEC, false);
+	wait_for_tid(&w);
+	for (int i = 0; i < 50; i++) {
+		tap_futex_poke(&m.state);
+		tap_sleep_ms(2);
+	}
+	pthread_join(t, NULL);
+	is(w.result, -ETIMEDOUT, "a timed waiter poked spuriously still times out");
+	tap_timeout_ok(w.took_ns, 150 * KS_NSEC_PER_MSEC, "lock_timeout with spurious wakes");
+	ks_mutex_unlock(&m);
+}
+
+#define MANY 100
+#define MANY_ROUNDS 200
+
+struct many {
+	struct ks_mutex m;
+	long counter;
+	atomic_int inside;
+	atomic_int overlaps;
+};
+
+static void *many_main(void *arg)
+{
+	struct many *s = arg;
+
+	for (int i = 0; i < MANY_ROUNDS; i++) {
+		ks_mutex_lock(&s->m);
+		if (atomic_fetch_add_explicit(&s->inside, 1, memory_order_relaxed))
+			atomic_fetch_add(&s->overlaps, 1);
+		s->counter++;
+		atomic_fetch_sub_explicit(&s->inside, 1, memory_order_relaxed);
+		ks_mutex_unlock(&s->m);
+	}
+	return NULL;
+}
+
+static void test_many_waiters(void)
+{
+	static struct many s = { .m = KS_MUTEX_INIT };
+	pthread_t t[MANY];
+
+	tap_phase("many waiters");
+	/* test_acquire_contended: all block behind the holder, then all get through */
+	ks_mutex_lock(&s.m);
+	for (int i = 0; i < MANY; i++)
+		t[i] = tap_thread(many_main, &s);
+	tap_sleep_ms(50);
+	is(s.counter, 0, "%d threads wait behind the held lock", MANY);
+	ks_mutex_unlock(&s.m);
+	for (int i = 0; i < MANY; i++)
+		pthread_join(t[i], NULL);
+	is(s.counter, (long)MANY * MANY_ROUNDS, "every increment of %d threads counted", MANY);
+	is(atomic_load(&s.overlaps), 0, "never two threads inside");
+	ok(!ks_mutex_is_locked(&s.m), "unlocked at the end");
+	ok(s.m.state == KS_MUTEX_UNLOCKED, "state word back to 0");
+}
+
+static void test_no_syscalls(void)
+{
+	struct ks_mutex m = KS_MUTEX_INIT;
+	unsigned long before = ks_futex_calls();
+
+	tap_phase("no syscalls");
+	for (int i = 0; i < 1000; i++) {
+		ks_mutex_lock(&m);
+		ks_mutex_unlock(&m);
+		ks_mutex_trylock(&m);
+		ks_mutex_unlock(&m);
+		ks_mutex_lock_timeout(&m, KS_NSEC_PER_SEC);
+		ks_mutex_unlock(&m);
+		ks_mutex_unlock(&m);		/* -EPERM: nothing to wake either */
+	}
+	is(ks_futex_calls() - before, 0, "uncontended lock/trylock/timeout/unlock: 0 futex calls");
+}
+
+struct shared_counter {
+	struct ks_mutex m;
+	long counter;
+	int inside;
+	int overlaps;
+};
+
+static void test_process_shared(void)
+{
+	struct shared_counter *s = tap_shared_alloc(sizeof(*s));
+	enum { CHILDREN = 4, ROUNDS = 20000 };
+	pid_t pids[CHILDREN];
+	bool all_ok = true;
+
+	tap_phase("process-shared");
+	ks_mutex_init(&s->m, KS_SHARED);
+	ks_mutex_lock(&s->m);
+	for (int i = 0; i < CHILDREN; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			for (int k = 0; k < ROUNDS; k++) {
+				ks_mutex_lock(&s->m);
+				if (s->inside++)
+					s->overlaps++;
+				s->counter++;
+				s->inside--;
+				ks_mutex_unlock(&s->m);
+			}
+			_exit(0);
+		}
+	}
+	tap_sleep_ms(50);
+	is(s->counter, 0, "children block on a mutex the parent holds");
+	ks_mutex_unlock(&s->m);
+	for (int i = 0; i < CHILDREN; i++)
+		all_ok &= tap_wait_child(pids[i]);
+	ok(all_ok, "all children exited cleanly");
+	is(s->counter, (long)CHILDREN * ROUNDS, "%d processes x %d increments, none lost",
+	   CHILDREN, ROUNDS);
+	is(s->overlaps, 0, "mutual exclusion across processes");
+
+	/* a timed lock across processes */
+	ks_mutex_lock(&s->m);
+	pids[0] = fork();
+	if (pids[0] == 0)
+		_exit(ks_mutex_lock_timeout(&s->m, 50 * KS_NSEC_PER_MSEC) == -ETIMEDOUT ? 0 : 1);
+	ok(tap_wait_child(pids[0]), "a child's lock_timeout on the parent's lock times out");
+	pids[0] = fork();
+	if (pids[0] == 0) {
+		if (ks_mutex_lock_timeout(&s->m, 10 * KS_NSEC_PER_SEC))
+			_exit(1);
+		_exit(ks_mutex_unlock(&s->m));
+	}
+	tap_sleep_ms(30);
+	ks_mutex_unlock(&s->m);
+	ok(tap_wait_child(pids[0]), "a child's timed lock succeeds when the parent releases");
+	munmap(s, sizeof(*s));
+}
+
+/*
+ * glibc bug 13690: the unlocker must not touch the mutex after the store that lets the next
+ * owner in, because that owner may free it at once. ASan turns any such touch into a failure.
+ */
+struct uaf {
+	struct ks_mutex m;
+	long payload[8];
+};
+
+struct uaf_slot {
+	struct uaf *_Atomic obj;
+	atomic_bool stop;
+	atomic_long rounds;
+};
+
+static void *uaf_freer(void *arg)
+{
+	struct uaf_slot *slot = arg;
+
+	while (!atomic_load(&slot->stop)) {
+		struct uaf *o = atomic_load(&slot->obj);
+
+		if (!o)
+			continue;
+		ks_mutex_lock(&o->m);	/* blocks until the main thread's unlock */
+		ks_mutex_unlock(&o->m);
+		atomic_store(&slot->obj, NULL);
+		free(o);
+		atomic_fetch_add(&slot->rounds, 1);
+	}
+	return NULL;
+}
+
+static void test_free_after_unlock(void)
+{
+	struct uaf_slot slot = { .obj = NULL };
+	int64_t end = tap_deadline_in_ms(tap_stress_ms() / 2);
+	pthread_t t;
+
+	tap_phase("free after unlock (glibc 13690)");
+	t = tap_thread(uaf_freer, &slot);
+	while (tap_before(end)) {
+		struct uaf *o = calloc(1, sizeof(*o));
+
+		ks_mutex_init(&o->m, 0);
+		ks_mutex_lock(&o->m);
+		atomic_store(&slot.obj, o);
+		for (int spin = 0; spin < 200; spin++)
+			ks_cpu_relax();		/* let the freer reach the contended path */
+		ks_mutex_unlock(&o->m);
+		while (atomic_load(&slot.obj))
+			;
+	}
+	atomic_store(&slot.stop, true);
+	pthread_join(t, NULL);
+	ok(atomic_load(&slot.rounds) > 0, "%ld mutexes freed by the next owner right after unlock",
+	   atomic_load(&slot.rounds));
+}
+
+struct stress {
+	struct ks_mutex m;
+	long a, b;		/* kept equal under the lock */
+	atomic_int inside;
+	atomic_int overlaps;
+	atomic_long ops, timeouts;
+	int64_t end;
+};
+
+static void *stress_main(void *arg)
+{
+	struct stress *s = arg;
+	unsigned seed = (unsigned)ks_self_tid();
+	long ops = 0;
+
+	while (tap_before(s->end)) {
+		int how = rand_r(&seed) % 3;
+
+		if (how == 0)
+			ks_mutex_lock(&s->m);
+		else if (how == 1 && !ks_mutex_trylock(&s->m))
+			continue;
+		else if (how == 2 && ks_mutex_lock_timeout(&s->m, (rand_r(&seed) % 50) *
+							 KS_NSEC_PER_USEC)) {
+			atomic_fetch_add(&s->timeouts, 1);
+			continue;
+		}
+		if (atomic_fetch_add_explicit(&s->inside, 1, memory_order_relaxed))
+			atomic_fetch_add(&s->overlaps, 1);
+		s->a++;
+		if (rand_r(&seed) % 64 == 0)
+			sched_yield();	/* get preempted inside now and then */
+		s->b++;
+		atomic_fetch_sub_explicit(&s->inside, 1, memory_order_relaxed);
+		ks_mutex_unlock(&s->m);
+		ops++;
+	}
+	atomic_fetch_add(&s->ops, ops);
+	return NULL;
+}
+
+static void test_stress(void)
+{
+	static struct stress s = { .m = KS_MUTEX_INIT };
+	enum { THREADS = 8 };
+	pthread_t t[THREADS];
+
+	tap_phase("mutex stress");
+	s.end = tap_deadline_in_ms(tap_stress_ms());
+	for (int i = 0; i < THREADS; i++)
+		t[i] = tap_thread(stress_main, &s);
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	ok(atomic_load(&s.ops) > 0, "stress: %ld critical sections, %ld timeouts",
+	   atomic_load(&s.ops), atomic_load(&s.timeouts));
+	is(s.a, atomic_load(&s.ops), "stress: every critical section counted");
+	is(s.a, s.b, "stress: the protected pair stayed consistent");
+	is(atomic_load(&s.overlaps), 0, "stress: mutual exclusion held");
+	ok(!ks_mutex_is_locked(&s.m), "stress: unlocked at the end (no lost wake-up)");
+}
+
+int main(void)
+{
+	tap_start(120);
+	test_basics();
+	test_threads();
+	test_signals();
+	test_many_waiters();
+	test_no_syscalls();
+	test_process_shared();
+	test_free_after_unlock();
+	test_stress();
+	return tap_done();
+}
