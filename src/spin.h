@@ -20,7 +20,9 @@
  * current x86 parts, whose pause takes ~140 cycles), so 100 is a few microseconds: about one
  * futex wake-up's latency. Chosen with bench/handoff (see docs/spinning.md).
  */
+#ifndef KS_SPIN_LIMIT
 #define KS_SPIN_LIMIT 100
+#endif
 
 /* Spins while *word == val, at most `limit` times; returns the last value read (acquire). */
 static inline uint32_t ks_spin_while_eq(_Atomic uint32_t *word, uint32_t val, unsigned limit)

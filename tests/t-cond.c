@@ -85,6 +85,8 @@ static void test_notify(bool use_rmutex)
 	ks_mutex_init(&g.m, 0);
 	ks_rmutex_init(&g.r, 0);
 	g.use_rmutex = use_rmutex;
+	if (use_rmutex)		/* cross the 32-bit wrap of the sequence word on the way */
+		atomic_store(&g.c.seq, UINT32_MAX - 1);
 	for (int i = 0; i < NWAITERS; i++)
 		t[i] = tap_thread(group_waiter, &g);
 	group_settle(&g, NWAITERS);
@@ -104,6 +106,8 @@ static void test_notify(bool use_rmutex)
 	for (int i = 0; i < NWAITERS; i++)
 		pthread_join(t[i], NULL);
 	is(g.c.nwaiters, 0, "%s: no waiter left registered", kind);
+	if (use_rmutex)
+		is(g.c.seq, 1, "rmutex: the sequence word wrapped past 0 without losing a notify");
 	ok(!ks_mutex_is_locked(&g.m) && !ks_mutex_is_locked(&g.r.lock), "%s: lock free at the end",
 	   kind);
 }
