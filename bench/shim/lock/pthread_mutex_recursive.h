@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* pthread_mutex_recursive: glibc's PTHREAD_MUTEX_RECURSIVE, ks_rmutex's counterpart. */
+#include <pthread.h>
+
+static inline void recursive_init(pthread_mutex_t *l)
+{
+	pthread_mutexattr_t a;
+
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(l, &a);
+	pthread_mutexattr_destroy(&a);
+}
+
+#define LOCK_NAME	"pthread_mutex_recursive"
+#define LOCK_ORIGIN	"glibc"
+#define LOCK_TYPE	pthread_mutex_t
+#define LOCK_INIT(l)	recursive_init(l)
+#define LOCK(l, node)	pthread_mutex_lock(l)
+#define UNLOCK(l, node)	pthread_mutex_unlock(l)
