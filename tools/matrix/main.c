@@ -143,10 +143,15 @@ static bool run_processes(struct run *r, unsigned workers)
 	bool ok = true;
 	int status;
 
+	fflush(NULL);	/* or a child's exit() could print the parent's buffered lines again */
 	for (unsigned i = 0; i < workers; i++) {
 		pids[i] = fork();
-		if (pids[i] < 0)
-			die("fork", errno);
+		if (pids[i] < 0) {
+			int err = errno;
+
+			ks_barrier_abort(&r->start);	/* the children started so far exit */
+			die("fork", err);
+		}
 		if (pids[i] == 0) {
 			thread_worker(r);
 			_exit(0);
@@ -183,6 +188,7 @@ static struct result run_mode(enum mode mode, const struct mm *in, unsigned work
 	atomic_init(&r->next, 0);
 	gil_init(&r->gil, interval_ns);
 	r->io_ns = mode == GIL_IO ? io_ns : 0;
+	/* seq never waits at it */
 	err = ks_barrier_init(&r->start, workers + 1, NULL, NULL,
 			      mode == PROCESSES ? KS_SHARED : 0);
 	if (err)
