@@ -4,7 +4,9 @@
  *
  * Protected data is KB_RW_WORDS words that a writer increments together, so every consistent
  * read sees them all equal; a reader that sees them differ counts a torn read and fails the run.
- * The words are relaxed atomics, so that a seqlock's optimistic reader is not a data race.
+ * The words are atomics read with acquire and written with release: a seqlock's optimistic
+ * reader races with the writer by design and needs exactly that (include/ksync/seqlock.h); on
+ * x86 both are plain moves, so the lock-based shims pay nothing for it.
  *
  * A shim provides (as static inline functions or macros):
  *	RW_NAME, RW_ORIGIN, RW_BASELINE (ksync shims only)
@@ -60,10 +62,10 @@ static void read_once(void)
 
 	do {
 		d = RW_READ_BEGIN(&rw, &token);
-		first = atomic_load_explicit(&d->word[0], memory_order_relaxed);
+		first = atomic_load_explicit(&d->word[0], memory_order_acquire);
 		differ = 0;
 		for (unsigned i = 1; i < KB_RW_WORDS; i++)
-			differ |= atomic_load_explicit(&d->word[i], memory_order_relaxed) ^ first;
+			differ |= atomic_load_explicit(&d->word[i], memory_order_acquire) ^ first;
 	} while (RW_READ_RETRY(&rw, token));
 	if (differ)
 		atomic_fetch_add_explicit(&torn_reads, 1, memory_order_relaxed);
@@ -76,7 +78,7 @@ static void write_once(void)
 	for (unsigned i = 0; i < KB_RW_WORDS; i++)
 		atomic_store_explicit(&d->word[i],
 				      atomic_load_explicit(&d->word[i], memory_order_relaxed) + 1,
-				      memory_order_relaxed);
+				      memory_order_release);
 	RW_WRITE_END(&rw, d);
 }
 
