@@ -553,8 +553,12 @@ def main():
     if not args.json:
         ap.error("a bench.json is needed")
     if args.targets:
-        _, runs, reps = load(args.json)
+        ctx, runs, reps = load(args.json)
         rows = target_rows(index(runs))
+        print(f"{ctx.get('host_name', '?')}: {ctx.get('cpu_model', '?')}, "
+              f"{ctx.get('num_cpus', '?')} CPUs, {ctx.get('kernel', '?')}, "
+              f"glibc {ctx.get('glibc', '?')}, load average at start "
+              f"{', '.join(f'{x:.2f}' for x in ctx.get('load_avg', []))}\n")
         print(table(["figure", "compared", "target", "measured", "result"], rows))
         print(f"(medians of {reps} repetitions; ratio > 1: ksync better)")
         return 0
