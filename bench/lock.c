@@ -92,7 +92,7 @@ static void bm_contended(struct kb_state *st)
 			uint64_t t0 = kb_sample_begin(w);
 
 			LOCK(&lock, &node);
-			kb_sample_end(w, t0);
+			kb_sample_end(&win, w, t0);
 			critical_section(cs);
 			UNLOCK(&lock, &node);
 			w->ops++;

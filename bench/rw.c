@@ -97,7 +97,7 @@ static void bm_read_mostly(struct kb_state *st)
 				write_once();
 			else
 				read_once();
-			kb_sample_end(w, t0);
+			kb_sample_end(&win, w, t0);
 			w->ops++;
 			kb_spin(KB_RW_WORK);
 		}

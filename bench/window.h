@@ -11,7 +11,7 @@
  *	while (kb_window_running(&win, w)) {
  *		t0 = kb_sample_begin(w);	(every KB_SAMPLE_ONE_IN-th op on average)
  *		acquire ...
- *		kb_sample_end(w, t0);		(acquire latency into w's histogram)
+ *		kb_sample_end(&win, w, t0);	(acquire latency into w's histogram)
  *		... release; w->ops++;
  *	}
  *	kb_window_leave(w);
@@ -19,8 +19,12 @@
  *	kb_window_report(&win, st), which sets the counters and clears the window for the next run.
  *
  * The first thread past its deadline raises the shared stop flag, so all threads stop together
- * (a waiter still queued on a lock stops when it gets it). Throughput is total operations over
- * the span from the first start to the last stop. Per-thread counts give Jain's fairness index
+ * — except a waiter queued in a FIFO spinlock, which stops only when its turn comes, and with
+ * more threads than CPUs that tail can last seconds. So the window ends when the flag is raised:
+ * throughput is operations over the span from the first start to the raise (a thread finishes
+ * at most its current operation after it), the thread that raises the flag reads every worker's
+ * CPU clock at that moment, and latency samples taken after it are dropped. Only wall-clock time
+ * is lost in the tail, never accuracy. Per-thread counts give Jain's fairness index
  * (sum x)^2 / (n * sum x^2) — 1.0 is a perfectly even split, 1/n means one thread did all —
  * and min_share, the poorest thread's count over the mean (0 = a starved thread).
  *
@@ -36,6 +40,7 @@
 #define KB_WINDOW_H
 
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -110,16 +115,21 @@ static inline double kb_hist_value(unsigned b)
 struct kb_worker {
 	uint64_t ops;
 	uint32_t rng;
-	bool used;
-	int64_t start_ns, end_ns;	/* CLOCK_MONOTONIC */
+	int64_t start_ns, deadline_ns;	/* CLOCK_MONOTONIC */
 	uint64_t start_tick, end_tick;
-	int64_t cpu_ns;
+	int64_t end_ns;
+	int64_t cpu_start_ns, cpu_end_ns;
+	clockid_t cpu_clock;		/* this thread's CPU clock, for the thread that stops all */
+	_Atomic bool entered;		/* release: the three fields above are set */
+	int64_t cpu_stop_ns;		/* written by the thread that raised stop */
+	_Atomic bool cpu_stop_valid;	/* release: cpu_stop_ns is set */
 	long sleeps;
 	uint64_t lat[KB_HIST_BUCKETS];	/* acquire latency in ticks */
 } __attribute__((aligned(KB_CACHELINE)));
 
 struct kb_window {
 	_Atomic int stop __attribute__((aligned(KB_CACHELINE)));
+	int64_t stop_ns;		/* when stop was raised; read after the end barrier */
 	struct kb_worker w[KB_MAX_THREADS];
 };
 
@@ -131,12 +141,35 @@ static inline struct kb_worker *kb_window_enter(struct kb_window *win, struct kb
 	getrusage(RUSAGE_THREAD, &ru);
 	w->sleeps = -ru.ru_nvcsw;
 	w->rng = 0x9e3779b9u * (unsigned)(kb_thread_index(st) + 1);
-	w->used = true;
-	w->cpu_ns = -kb_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	pthread_getcpuclockid(pthread_self(), &w->cpu_clock);
+	w->cpu_start_ns = kb_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	w->start_tick = kb_ticks();
 	w->start_ns = kb_clock_ns(CLOCK_MONOTONIC);
-	w->end_ns = w->start_ns + (int64_t)(kb_window_s() * 1e9);	/* the deadline, for now */
+	w->deadline_ns = w->start_ns + (int64_t)(kb_window_s() * 1e9);
+	/* release: pairs with the acquire in kb_window_raise_stop() */
+	atomic_store_explicit(&w->entered, true, memory_order_release);
 	return w;
+}
+
+/* Ends the window for everybody: the stop time and each worker's CPU time at that moment. */
+static inline void kb_window_raise_stop(struct kb_window *win)
+{
+	int expected = 0;
+
+	if (!atomic_compare_exchange_strong_explicit(&win->stop, &expected, 1,
+						     memory_order_relaxed, memory_order_relaxed))
+		return;
+	win->stop_ns = kb_clock_ns(CLOCK_MONOTONIC);
+	for (int i = 0; i < KB_MAX_THREADS; i++) {
+		struct kb_worker *w = &win->w[i];
+
+		/* acquire: pairs with the release in kb_window_enter() */
+		if (!atomic_load_explicit(&w->entered, memory_order_acquire))
+			continue;
+		w->cpu_stop_ns = kb_clock_ns(w->cpu_clock);
+		/* release: pairs with the acquire in kb_window_report() */
+		atomic_store_explicit(&w->cpu_stop_valid, true, memory_order_release);
+	}
 }
 
 static inline bool kb_window_running(struct kb_window *win, struct kb_worker *w)
@@ -144,8 +177,8 @@ static inline bool kb_window_running(struct kb_window *win, struct kb_worker *w)
 	/* relaxed: only a flag; the results are read after Google Benchmark's barrier */
 	if (atomic_load_explicit(&win->stop, memory_order_relaxed))
 		return false;
-	if (w->ops % KB_CLOCK_EVERY == 0 && kb_clock_ns(CLOCK_MONOTONIC) >= w->end_ns) {
-		atomic_store_explicit(&win->stop, 1, memory_order_relaxed);
+	if (w->ops % KB_CLOCK_EVERY == 0 && kb_clock_ns(CLOCK_MONOTONIC) >= w->deadline_ns) {
+		kb_window_raise_stop(win);
 		return false;
 	}
 	return true;
@@ -157,7 +190,7 @@ static inline void kb_window_leave(struct kb_worker *w)
 
 	w->end_ns = kb_clock_ns(CLOCK_MONOTONIC);
 	w->end_tick = kb_ticks();
-	w->cpu_ns += kb_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	w->cpu_end_ns = kb_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	getrusage(RUSAGE_THREAD, &ru);
 	w->sleeps += ru.ru_nvcsw;
 }
@@ -171,9 +204,10 @@ static inline uint64_t kb_sample_begin(struct kb_worker *w)
 	return w->rng % KB_SAMPLE_ONE_IN ? 0 : kb_ticks();
 }
 
-static inline void kb_sample_end(struct kb_worker *w, uint64_t t0)
+/* Samples that end after the window (a queued waiter's last acquisition) are dropped. */
+static inline void kb_sample_end(struct kb_window *win, struct kb_worker *w, uint64_t t0)
 {
-	if (t0)
+	if (t0 && !atomic_load_explicit(&win->stop, memory_order_relaxed))
 		w->lat[kb_hist_bucket(kb_ticks() - t0)]++;
 }
 
@@ -198,7 +232,7 @@ static inline uint64_t kb_window_report(struct kb_window *win, struct kb_state *
 {
 	static uint64_t lat[KB_HIST_BUCKETS];
 	uint64_t total = 0, samples = 0, ticks = 0;
-	int64_t first = INT64_MAX, last = INT64_MIN, cpu = 0, span_ns = 0;
+	int64_t first = INT64_MAX, cpu = 0, span_ns = 0;
 	double sum2 = 0, min_ops = INFINITY, tick_ns;
 	long sleeps = 0;
 	int n = 0;
@@ -207,17 +241,20 @@ static inline uint64_t kb_window_report(struct kb_window *win, struct kb_state *
 	for (int i = 0; i < KB_MAX_THREADS; i++) {
 		struct kb_worker *w = &win->w[i];
 
-		if (!w->used)
+		if (!atomic_load_explicit(&w->entered, memory_order_relaxed))
 			continue;
 		n++;
 		total += w->ops;
 		sum2 += (double)w->ops * (double)w->ops;
 		min_ops = fmin(min_ops, (double)w->ops);
 		first = w->start_ns < first ? w->start_ns : first;
-		last = w->end_ns > last ? w->end_ns : last;
 		ticks += w->end_tick - w->start_tick;
 		span_ns += w->end_ns - w->start_ns;
-		cpu += w->cpu_ns;
+		/* acquire: pairs with the release in kb_window_raise_stop() */
+		if (atomic_load_explicit(&w->cpu_stop_valid, memory_order_acquire))
+			cpu += w->cpu_stop_ns - w->cpu_start_ns;
+		else
+			cpu += w->cpu_end_ns - w->cpu_start_ns;
 		sleeps += w->sleeps;
 		for (unsigned b = 0; b < KB_HIST_BUCKETS; b++) {
 			lat[b] += w->lat[b];
@@ -226,7 +263,8 @@ static inline uint64_t kb_window_report(struct kb_window *win, struct kb_state *
 	}
 	if (n && total) {
 		tick_ns = (double)span_ns / (double)ticks;
-		kb_counter(st, "ops_per_s", (double)total / ((double)(last - first) * 1e-9), 0);
+		kb_counter(st, "ops_per_s", (double)total / ((double)(win->stop_ns - first) * 1e-9),
+			   0);
 		kb_counter(st, "jain", (double)total * (double)total / (n * sum2), 0);
 		kb_counter(st, "min_share", min_ops / ((double)total / n), 0);
 		kb_counter(st, "p50_ns", kb_hist_quantile(lat, samples, 0.50) * tick_ns, 0);
