@@ -45,6 +45,8 @@ int ks__once_slow(struct ks_once *o, void (*fn)(void))
 		case KS_ONCE_DONE:
 			return 0;
 		case KS_ONCE_INCOMPLETE:
+			if (!fn)
+				return -EINVAL;
 			/* acquire on failure: the value seen may be DONE (see above) */
 			if (atomic_compare_exchange_weak_explicit(&o->state, &state,
 								  KS_ONCE_RUNNING,
@@ -63,10 +65,12 @@ int ks__once_slow(struct ks_once *o, void (*fn)(void))
 								   memory_order_acquire))
 				continue;
 			break;
-		default:	/* KS_ONCE_WAITED */
+		case KS_ONCE_WAITED:
 			if (atomic_load_explicit(&o->owner, memory_order_relaxed) == ks_self_tid())
 				return -EDEADLK;
 			break;
+		default:	/* not a ks_once (never initialized, or overwritten) */
+			return -EINVAL;
 		}
 		ks_futex_wait(&o->state, KS_ONCE_WAITED, NULL, o->flags);
 		/* acquire: as above */

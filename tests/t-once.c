@@ -62,6 +62,13 @@ static void test_basics(void)
 	is(ks_once(&d, basic_fn), 0, "and it runs fn");
 	is(basic_runs, 2, "once");
 
+	ks_once_init(&d, 0);
+	is(ks_once(&d, NULL), -EINVAL, "a NULL fn: -EINVAL");
+	ok(!ks_once_done(&d), "... and the object is still not done");
+	atomic_store(&d.state, 0xdead);
+	is(ks_once(&d, basic_fn), -EINVAL, "a garbage state word: -EINVAL, not a hang");
+	is(basic_runs, 2, "... and fn did not run");
+
 	tap_phase("recursion");
 	is(ks_once(&recursive_once, recursive_fn), 0, "the outer call returns 0");
 	is(recursive_result, -EDEADLK, "fn calling ks_once on its own object gets -EDEADLK");

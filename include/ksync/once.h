@@ -34,7 +34,10 @@ struct ks_once {
 void ks_once_init(struct ks_once *o, unsigned flags);
 int ks__once_slow(struct ks_once *o, void (*fn)(void));
 
-/* 0 once fn has run (here or elsewhere); -EDEADLK if called from fn on the same object. */
+/*
+ * 0 once fn has run (here or elsewhere); -EDEADLK if called from fn on the same object; -EINVAL
+ * for a NULL fn (when it would have to run) or an object in no valid state.
+ */
 static inline int ks_once(struct ks_once *o, void (*fn)(void))
 {
 	/* acquire: pairs with the runner's release of DONE, so fn's writes are visible */
