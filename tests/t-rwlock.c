@@ -170,6 +170,21 @@ static void test_preference(void)
 	ks_rwlock_read_unlock(&rw);
 	ks_rwlock_read_unlock(&rw);
 	is(atomic_load(&rw.state), 0, "state word back to 0");
+
+	ks_rwlock_write_lock(&rw);
+	tw = start_waiter(&w, &rw, WRITE, -1, true);
+	waiter_asleep(&w);
+	tr = start_waiter(&r, &rw, READ, -1, true);
+	ok(waiter_asleep(&r), "a writer and then a reader sleep behind a writer");
+	is(ks_rwlock_downgrade(&rw), 0, "the writer downgrades");
+	tap_sleep_ms(20);
+	ok(!atomic_load(&r.done) && !atomic_load(&w.done),
+	   "with a writer waiting, the downgrade lets no reader in");
+	ks_rwlock_read_unlock(&rw);
+	pthread_join(tw, NULL);
+	pthread_join(tr, NULL);
+	ok(w.result == 0 && r.result == 0, "both got in after the downgraded hold was released");
+	is(atomic_load(&rw.state), 0, "state word back to 0");
 }
 
 static void test_timeouts(void)
