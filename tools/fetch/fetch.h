@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The downloader's engine: a list of URLs into a folder, on N worker threads or sequentially,
+ * each file all-or-nothing. ksync-fetch (main.c) is its command line; the tests drive it there.
+ * The design is in fetch.c and docs/fetch.md.
+ */
+#ifndef KSYNC_FETCH_FETCH_H
+#define KSYNC_FETCH_FETCH_H
+
+#include "name.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FETCH_REASON_MAX	512
+#define FETCH_MAX_REDIRS	5
+#define FETCH_BACKOFF_MAX_MS	30000	/* the doubling backoff stops growing here */
+
+struct fetch_options {
+	const char *outdir;		/* created (one level) if missing */
+	unsigned jobs;			/* worker threads; 0: sequential, on the calling thread */
+	unsigned per_host;		/* transfers at once to one scheme://host:port */
+	int64_t connect_timeout_ms;
+	int64_t timeout_ms;		/* one attempt, connect to last byte */
+	unsigned retries;		/* after the first attempt, for transient failures */
+	int64_t retry_delay_ms;		/* the first backoff; it doubles each retry */
+	int64_t max_retry_after_s;	/* a longer Retry-After fails the download at once */
+	int64_t max_size;		/* bytes; a larger body aborts the download */
+	bool progress;			/* a live progress line on stderr */
+	bool lines;			/* a line per finished file on stdout */
+};
+
+struct fetch_result {
+	char name[FETCH_NAME_MAX + 1];	/* "" when the URL had no acceptable name */
+	char reason[FETCH_REASON_MAX];	/* why it failed; "" on success */
+	bool ok;
+	unsigned attempts;
+	uint64_t bytes;
+};
+
+struct fetch_stats {
+	int64_t elapsed_ns;
+	uint64_t bytes;			/* of the files saved */
+	unsigned ok, failed;
+};
+
+/* Set (to 1) by a signal handler: transfers abort, waits end, the run returns early. */
+extern atomic_int fetch_interrupted;
+
+/* Once, before any thread starts: 0 or -EIO. */
+int fetch_global_init(void);
+void fetch_global_cleanup(void);
+
+/*
+ * Fetches urls[0 … n-1] into o->outdir; res[i] tells how urls[i] went. 0 once every URL has a
+ * result (each may have failed), or a negative errno if the run could not start (the folder
+ * cannot be opened, no memory, no threads).
+ */
+int fetch_run(const struct fetch_options *o, const char *const *urls, size_t n,
+	      struct fetch_result *res, struct fetch_stats *st);
+
+#endif /* KSYNC_FETCH_FETCH_H */
