@@ -476,8 +476,7 @@ static void human(char *buf, size_t len, double bytes)
 	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", bytes, unit[u]);
 }
 
-/* A URL as printable text: control bytes become \xNN, so no URL can drive the terminal. */
-static void print_escaped(FILE *f, const char *s)
+void fetch_print_escaped(FILE *f, const char *s)
 {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
@@ -529,7 +528,7 @@ static void job_finished(struct run *r, struct job *j)
 			printf("  (%u attempts)", res->attempts);
 	} else {
 		printf("FAIL  ");
-		print_escaped(stdout, j->url);
+		fetch_print_escaped(stdout, j->url);
 		printf(": %s", res->reason);
 	}
 	putchar('\n');

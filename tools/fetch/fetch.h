@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define FETCH_REASON_MAX	512
 #define FETCH_MAX_REDIRS	5
@@ -60,5 +61,8 @@ void fetch_global_cleanup(void);
  */
 int fetch_run(const struct fetch_options *o, const char *const *urls, size_t n,
 	      struct fetch_result *res, struct fetch_stats *st);
+
+/* A URL as printable text: control bytes become \xNN, so no URL can drive the terminal. */
+void fetch_print_escaped(FILE *f, const char *s);
 
 #endif /* KSYNC_FETCH_FETCH_H */

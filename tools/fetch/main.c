@@ -203,18 +203,6 @@ static void signals_setup(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static void print_escaped(const char *s)
-{
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f || c == '\\')
-			printf("\\x%02x", c);
-		else
-			putchar(c);
-	}
-}
-
 static void print_run(const char *label, size_t n, const struct fetch_stats *st)
 {
 	double secs = (double)st->elapsed_ns / KS_NSEC_PER_SEC;
@@ -233,7 +221,7 @@ static void print_failures(char *const *urls, size_t n, const struct fetch_resul
 		if (res[i].ok)
 			continue;
 		printf("  ");
-		print_escaped(urls[i]);
+		fetch_print_escaped(stdout, urls[i]);
 		printf(": %s\n", res[i].reason);
 	}
 }
