@@ -477,7 +477,13 @@ static void test_interrupt(void)
 		return;
 	}
 	posix_spawn_file_actions_destroy(&fa);
-	tap_sleep_ms(300);
+	/* the handler is installed before the first request: wait for it, then interrupt */
+	for (int64_t end = tap_deadline_in_ms(20000); tap_before(end);) {
+		if (imgsrv_hits(srv, "/slow/9.png?every=100"))
+			break;
+		tap_sleep_ms(5);
+	}
+	tap_sleep_ms(100);
 	kill(pid, SIGINT);
 	while (waitpid(pid, &st, 0) < 0)
 		;
