@@ -492,6 +492,51 @@ static void test_interrupt(void)
 	is(entries("intr"), 0, "and the partial file is gone");
 }
 
+/* ksync-imgserver on its own: the URL on its first line, images served, SIGTERM ends it. */
+static void test_standalone_server(void)
+{
+	const char *argv[] = { KSYNC_IMGSERVER_BIN, "-n", "4", "-s", "32", NULL };
+	posix_spawn_file_actions_t fa;
+	char base[128] = "", target[160];
+	int pipefd[2], st;
+	ssize_t n = 0;
+	pid_t pid;
+
+	tap_phase("standalone server");
+	if (pipe(pipefd)) {
+		tap_skip(4, "no pipe");
+		return;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+	posix_spawn_file_actions_addclose(&fa, pipefd[0]);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	if (posix_spawn(&pid, KSYNC_IMGSERVER_BIN, &fa, NULL, (char **)argv, environ)) {
+		tap_skip(4, "cannot spawn ksync-imgserver");
+		return;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(pipefd[1]);
+	while ((size_t)n < sizeof(base) - 1 && !strchr(base, '\n')) {
+		ssize_t k = read(pipefd[0], base + n, sizeof(base) - 1 - (size_t)n);
+
+		if (k <= 0)
+			break;
+		n += k;
+		base[n] = '\0';
+	}
+	close(pipefd[0]);
+	*strchrnul(base, '\n') = '\0';
+	ok(!strncmp(base, "http://127.0.0.1:", 17), "ksync-imgserver prints its URL: %s", base);
+	snprintf(target, sizeof(target), "%simg/2.png", base);
+	is(FETCH("-o", dir_arg("standalone"), target), 0, "and serves an image from it");
+	ok(same_as_image(path_in("standalone", "2.png"), 2), "the right image");
+	kill(pid, SIGTERM);
+	while (waitpid(pid, &st, 0) < 0)
+		;
+	ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "SIGTERM stops it cleanly");
+}
+
 int main(void)
 {
 	struct imgsrv_config cfg = { .count = COUNT, .side = SIDE, .latency_ms = LATENCY_MS };
@@ -518,6 +563,7 @@ int main(void)
 	test_no_clobber();
 	test_exit_and_summary();
 	test_interrupt();
+	test_standalone_server();
 	imgsrv_stop(srv);
 	nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return tap_done();
