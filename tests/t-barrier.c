@@ -20,7 +20,7 @@
 #define MS		KS_NSEC_PER_MSEC
 #define MAX_CREW	128
 
-/* ---- a crew: n threads running fn(id, ctx), joined together --------------------------------- */
+/* ---- a crew: n threads running fn(id, ctx), joined together ---------------------------------- */
 
 struct member {
 	int id;
@@ -78,7 +78,7 @@ static void wait_n_waiting(struct ks_barrier *b, unsigned n)
 		tap_sleep_ms(1);
 }
 
-/* ---- init, and the single-party barrier (test_constructor, test_single_thread) -------------- */
+/* ---- init, and the single-party barrier (test_constructor, test_single_thread) --------------- */
 
 static int action_runs;
 
@@ -158,7 +158,7 @@ static void test_basics(void)
 	ok(!ks_barrier_broken(&b), "reset again");
 }
 
-/* ---- test_barrier, test_barrier_10: all pass each phase together ------------------------------ */
+/* ---- test_barrier, test_barrier_10: all pass each phase together ----------------------------- */
 
 struct multipass {
 	struct ks_barrier b;
@@ -207,7 +207,7 @@ static void test_multipass(int passes)
 	ok(!ks_barrier_broken(&p.b), "not broken");
 }
 
-/* ---- test_wait_return and test_action ----------------------------------------------------------- */
+/* ---- test_wait_return and test_action -------------------------------------------------------- */
 
 #define ROUNDS 20
 
@@ -279,7 +279,7 @@ static void test_indices(void)
 	is(in_crew, ROUNDS, "each time in one of the parties' threads");
 }
 
-/* ---- a failing action, test_abort, test_reset, test_abort_and_reset ------------------------ */
+/* ---- a failing action, test_abort, test_reset, test_abort_and_reset -------------------------- */
 
 struct breaker {
 	struct ks_barrier b, b2;
@@ -444,7 +444,7 @@ static void test_abort_and_reset(void)
 	is(mask, (1u << N) - 1, "after the reset all pass again, with distinct indices");
 }
 
-/* ---- test_timeout, test_default_timeout ------------------------------------------------------- */
+/* ---- test_timeout, test_default_timeout ------------------------------------------------------ */
 
 struct late {
 	struct ks_barrier b;
@@ -530,7 +530,8 @@ static void test_n_waiting(void)
 	is(ks_barrier_wait(&b), 3, "the fourth arrival gets index 3 and releases them");
 	is(ks_barrier_n_waiting(&b), 0, "n_waiting is 0 after the release");
 	crew_join(&c);
-	is(crew_count(&c, 0) + crew_count(&c, 1) + crew_count(&c, 2), 3, "indices 0..2 for the rest");
+	is(crew_count(&c, 0) + crew_count(&c, 1) + crew_count(&c, 2), 3,
+	   "indices 0..2 for the rest");
 }
 
 #define OVER_PARTIES	3
@@ -539,7 +540,7 @@ static void test_n_waiting(void)
 
 struct over {
 	struct ks_barrier b;
-	atomic_int tickets;		/* arrivals left: a multiple of parties, so none is stranded */
+	atomic_int tickets;		/* waits left: a multiple of parties, none is stranded */
 	atomic_int by_index[OVER_PARTIES];
 	atomic_int bad;
 	int rounds;
@@ -609,7 +610,7 @@ static void test_wrap(void)
 	   "the generation wrapped to %d", ROUNDS - 3);
 }
 
-/* ---- a waiter held inside the barrier by a signal handler ----------------------------------- */
+/* ---- a waiter held inside the barrier by a signal handler ------------------------------------ */
 
 static atomic_bool hold_in, hold_out;
 
@@ -727,7 +728,7 @@ static void test_released_then_broken(void)
 	ok(!ks_barrier_broken(&b), "and the barrier is not broken");
 }
 
-/* ---- signals and spurious wake-ups ---------------------------------------------------------- */
+/* ---- signals and spurious wake-ups ----------------------------------------------------------- */
 
 static void test_signals(void)
 {
@@ -784,7 +785,7 @@ static void test_signals(void)
 	tap_timeout_ok(c.m[0].took_ns, 100 * MS, "wait_timeout with spurious wakes");
 }
 
-/* ---- many waiters ------------------------------------------------------------------------------ */
+/* ---- many waiters ---------------------------------------------------------------------------- */
 
 #define MANY		128
 #define MANY_ROUNDS	5
@@ -833,7 +834,7 @@ static void test_many(void)
 	is(atomic_load(&y.bad), 0, "every waiter passed each round after the action");
 }
 
-/* ---- process-shared --------------------------------------------------------------------------- */
+/* ---- process-shared -------------------------------------------------------------------------- */
 
 #define CHILDREN	4
 #define SHARED_ROUNDS	50
@@ -883,11 +884,12 @@ static void test_process_shared(void)
 	is(good, CHILDREN, "%d children exited", CHILDREN);
 	is(atomic_load(&s->bad), 0, "%d rounds across %d processes, all in step", SHARED_ROUNDS,
 	   CHILDREN + 1);
-	is(atomic_load(&s->broken_seen), CHILDREN, "abort() in the parent wakes the children: -EPIPE");
+	is(atomic_load(&s->broken_seen), CHILDREN,
+	   "abort() in the parent wakes the children: -EPIPE");
 	munmap(s, sizeof(*s));
 }
 
-/* ---- stress ----------------------------------------------------------------------------------- */
+/* ---- stress ---------------------------------------------------------------------------------- */
 
 #define STRESS_PARTIES 4
 

@@ -100,7 +100,7 @@ static void test_basics(void)
 	ok(ret == &t, "with its return value");
 }
 
-/* ---- join with a timeout, then join (CPython test_join_nondaemon_on_shutdown et al.) ----- */
+/* ---- join with a timeout, then join (CPython: join(timeout), is_alive(), join()) ------------- */
 
 static void test_join_timeout(void)
 {
@@ -135,7 +135,7 @@ static void test_join_timeout(void)
 	is((intptr_t)ret, 42, "return value");
 }
 
-/* ---- joining itself --------------------------------------------------------------------------- */
+/* ---- joining itself -------------------------------------------------------------------------- */
 
 struct self_join {
 	struct ks_thread t;
@@ -167,7 +167,7 @@ static void test_join_self(void)
 	ok(s.alive, "it is alive in its own eyes");
 }
 
-/* ---- pthread_exit() from fn ------------------------------------------------------------------- */
+/* ---- pthread_exit() from fn ------------------------------------------------------------------ */
 
 static void *exit_fn(void *arg)
 {
@@ -187,7 +187,7 @@ static void test_pthread_exit(void)
 	ok(ret == NULL, "with a NULL return value");
 }
 
-/* ---- concurrent joiners --------------------------------------------------------------------- */
+/* ---- concurrent joiners ---------------------------------------------------------------------- */
 
 #define JOINERS 100
 
@@ -278,7 +278,7 @@ static void test_free_after_join(void)
 	is(bad, 0, "%d heap threads started, joined and freed at once", FREE_ROUNDS);
 }
 
-/* ---- signals and spurious wake-ups during join -------------------------------------------- */
+/* ---- signals and spurious wake-ups during join ----------------------------------------------- */
 
 static void test_signals(void)
 {
@@ -358,7 +358,7 @@ static void test_no_syscalls(void)
 	is(ks_futex_calls() - calls, 0, "makes no futex call");
 }
 
-/* ---- many threads, their return values, and their disappearance ---------------------------- */
+/* ---- many threads, their return values, and their disappearance ------------------------------ */
 
 #define MANY 200
 
@@ -431,8 +431,8 @@ static void test_fork(void)
 		struct ks_thread t;
 		void *ret;
 
-		shared[2] = ks_thread_start(&t, tid_fn, NULL) == 0 && ks_thread_join(&t, &ret) == 0 &&
-			    (intptr_t)ret != shared[0];
+		shared[2] = ks_thread_start(&t, tid_fn, NULL) == 0 &&
+			    ks_thread_join(&t, &ret) == 0 && (intptr_t)ret != shared[0];
 #endif
 		_exit(0);
 	}
@@ -447,7 +447,7 @@ static void test_fork(void)
 	munmap(shared, 4 * sizeof(int));
 }
 
-/* ---- -EAGAIN: no more threads ----------------------------------------------------------------- */
+/* ---- -EAGAIN: no more threads ---------------------------------------------------------------- */
 
 #define EAGAIN_TRIES 4096
 
