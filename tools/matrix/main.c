@@ -32,6 +32,8 @@
 
 #define DEFAULT_N		1280u	/* about 3 s for all the modes on 2 cores */
 #define MAX_WORKERS		256u
+/* A 1-minute load average above this many per CPU is worth a warning next to the speedups. */
+#define LOAD_NOTE_FRACTION	0.5
 
 enum mode { SEQ, THREADS, PROCESSES, GIL, GIL_IO, NR_MODES };
 
@@ -239,6 +241,24 @@ static void print_gil(const struct result *res)
 	       s->switches, s->drop_requests, s->forced_switches);
 }
 
+/* Other programs on the CPUs take their share of any speedup: say so when they are there. */
+static const char *load_note(long cpus)
+{
+	static char note[64];
+	double load = 0;
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	if (f) {
+		if (fscanf(f, "%lf", &load) != 1)
+			load = 0;
+		fclose(f);
+	}
+	if (load < LOAD_NOTE_FRACTION * cpus)
+		return "";
+	snprintf(note, sizeof(note), "\n(load average %.1f: other work shares these CPUs)", load);
+	return note;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -338,8 +358,8 @@ int main(int argc, char **argv)
 	mm_fill(b, n, 2);
 	in = (struct mm){ .n = n, .a = a, .b = b };
 
-	printf("ksync-matrix: C = A x B, N = %u (%.2f GFLOP), %u workers, %ld CPUs online\n", n,
-	       mm_flops(n) / 1e9, workers, cpus);
+	printf("ksync-matrix: C = A x B, N = %u (%.2f GFLOP), %u workers, %ld CPUs online%s\n", n,
+	       mm_flops(n) / 1e9, workers, cpus, load_note(cpus));
 	printf("%-10s %7s %10s %8s %9s %10s   %s\n", "mode", "workers", "time", "GFLOP/s",
 	       "speedup", "efficiency", "result");
 
