@@ -43,7 +43,8 @@ fi
 
 step "3/4  CPU-bound: the matrix, with threads, processes and an emulated GIL"
 matrix_out="$O/tools/demo-matrix.txt"
-{ "$O/tools/ksync-matrix" $DEMO_MATRIX_ARGS 2>&1; echo "exit $?"; } | tee "$matrix_out" | grep -v '^exit '
+{ "$O/tools/ksync-matrix" $DEMO_MATRIX_ARGS 2>&1; echo "exit $?"; } | tee "$matrix_out" |
+	grep -v '^exit '
 grep -qx 'exit 0' "$matrix_out" || failed="$failed matrix"
 
 step "4/4  Contention benchmarks (make bench-quick)"

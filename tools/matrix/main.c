@@ -267,8 +267,8 @@ static void usage(FILE *f)
 		"  -t WORKERS    threads or processes (default: the online CPUs, at least 2)\n"
 		"  -m MODES      comma list of seq,threads,processes,gil,gil-io or all (default)\n"
 		"  -s SWITCH_US  the GIL's switch interval in microseconds (default %lld)\n"
-		"  -i IO_US      gil-io: microseconds of I/O per block of %u rows (default: enough\n"
-		"                for all the I/O to add up to seq's compute time)\n",
+		"  -i IO_US      gil-io: microseconds of I/O per block of %u rows\n"
+		"                (default: all the I/O adds up to seq's compute time)\n",
 		DEFAULT_N, GIL_DEFAULT_INTERVAL_NS / KS_NSEC_PER_USEC, MM_BLOCK_ROWS);
 }
 
@@ -378,8 +378,8 @@ int main(int argc, char **argv)
 		if (!(modes & (1u << m)))
 			continue;
 		if (m == GIL_IO) {
-			printf("gil-io: %.2f ms of I/O (GIL released) before each of the %u blocks\n",
-			       (double)io_ns / KS_NSEC_PER_MSEC, mm_blocks(n));
+			printf("gil-io: %.2f ms of I/O (GIL released) before each of the %u "
+			       "blocks\n", (double)io_ns / KS_NSEC_PER_MSEC, mm_blocks(n));
 			io_ref = run_mode(GIL_IO, &in, 1, interval_ns, io_ns);
 			io_ref.ok &= mm_equal(io_ref.c, seq.c, n);
 			all_ok &= io_ref.ok;
