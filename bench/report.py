@@ -25,15 +25,17 @@ from collections import OrderedDict
 
 # What each (family, bench) measures: the counter that decides, and whether higher is better.
 METRICS = {
-    ("lock", "uncontended"): ("real_time", False, "ns per lock+unlock"),
+    ("lock", "uncontended"): ("real_time", False, "time per lock+unlock"),
     ("lock", "contended"): ("ops_per_s", True, "Mops/s"),
-    ("sem", "pingpong"): ("ns_per_round", False, "ns per round trip"),
-    ("cond", "pingpong"): ("ns_per_round", False, "ns per round trip"),
-    ("cond", "buffer"): ("ns_per_round", False, "ns per item"),
-    ("event", "pingpong"): ("ns_per_round", False, "ns per round trip (two set→wake)"),
-    ("barrier", "rounds"): ("ns_per_round", False, "ns per barrier episode"),
+    ("sem", "pingpong"): ("ns_per_round", False, "time per round trip"),
+    ("cond", "pingpong"): ("ns_per_round", False, "time per round trip"),
+    ("cond", "buffer"): ("ns_per_round", False, "time per item"),
+    ("event", "pingpong"): ("ns_per_round", False, "time per round trip (two set→wake)"),
+    ("barrier", "rounds"): ("ns_per_round", False, "time per barrier episode"),
     ("rw", "read_mostly"): ("ops_per_s", True, "Mops/s"),
 }
+
+HANDOFFS = ("sem", "cond", "event", "barrier")
 
 # A ksync figure within this fraction of a peer's is a tie: two CPUs shared with a desktop's
 # worth of daemons do not resolve finer differences between runs.
@@ -105,10 +107,19 @@ def load(path):
 
 
 def index(runs):
-    """{(family, bench): {params: {shim: Run}}}, in the order the runs came."""
+    """{(family, bench): {params: {shim: Run}}}: groups in the order they ran, points in the
+    order their non-thread parameters first ran, then by thread count (random interleaving
+    shuffles the file)."""
     out = OrderedDict()
     for r in runs:
         out.setdefault(r.group, OrderedDict()).setdefault(r.params, OrderedDict())[r.shim] = r
+    for group, points in out.items():
+        fixed = OrderedDict()
+        for params, by in points.items():
+            fixed.setdefault(tuple(p for p in params if not p.startswith("threads:")), len(fixed))
+        key = lambda item: (fixed[tuple(p for p in item[0] if not p.startswith("threads:"))],
+                            next(iter(item[1].values())).threads)
+        out[group] = OrderedDict(sorted(points.items(), key=key))
     return out
 
 
@@ -175,7 +186,7 @@ def table(header, rows):
 
 
 def point_name(params):
-    return " ".join(p.replace(":", "=") for p in params) or "—"
+    return " ".join(p.replace(":", "=") for p in params)
 
 
 # ---- targets ---------------------------------------------------------------------------------
@@ -205,7 +216,7 @@ def target_rows(idx):
         r = speedup(group, k, b)
         ok = r is not None and r >= need
         measured = f"{ratio_cell(r)} ({fmt_metric(group, k)} vs {fmt_metric(group, b)} " \
-                   f"{METRICS[group][2].replace('ns per', 'per')})"
+                   f"{METRICS[group][2].replace('time per', 'per')})"
         if "threads:8" in params:
             jain, share = k.value("jain"), k.value("min_share")
             measured += f"; Jain {fmt(jain)}, min share {fmt(share)}"
@@ -275,6 +286,19 @@ def lock_tables(idx, group):
             out.append(table(["threads"] + shims, rows))
         out.append("\n")
     return "".join(out)
+
+
+def per_shim_table(idx, group):
+    """A group with a single point: one row per shim, ksync's with their ratio."""
+    rows = []
+    for params, by in idx.get(group, {}).items():
+        shims, origin = shims_of({params: by})
+        for s in shims:
+            k = by[s]
+            b = by.get(k.baseline) if k.baseline else None
+            rows.append([s, origin[s], fmt_metric(group, k),
+                         f"{ratio_cell(speedup(group, k, b))} vs {b.shim}" if b else ""])
+    return table(["primitive", "from", METRICS[group][2], "ksync vs glibc"], rows)
 
 
 def simple_table(idx, groups):
@@ -391,14 +415,14 @@ def summary(path, plots_dir):
            context_section(ctx, reps), "\n## Targets (core issue)\n\n",
            table(["figure", "compared", "target", "measured", "result"], target_rows(idx))]
     if ("lock", "uncontended") in idx:
-        out.append("\n## Locks\n\n### Uncontended lock+unlock (one thread, ns)\n\n")
-        out.append(simple_table(idx, [("lock", "uncontended")]))
+        out.append("\n## Locks\n\n### Uncontended lock+unlock (one thread)\n\n")
+        out.append(per_shim_table(idx, ("lock", "uncontended")))
     if ("lock", "contended") in idx:
         out.append("\n### Contended: fixed-time windows, 1–8 threads\n\n"
                    "Each thread loops lock → critical section (cs units writing protected "
                    "data) → unlock → work units, for the whole window.\n\n")
         out.append(lock_tables(idx, ("lock", "contended")))
-    hand = [g for g in idx if g[0] in ("sem", "cond", "event", "barrier")]
+    hand = [g for g in METRICS if g in idx and g[0] in HANDOFFS]
     if hand:
         out.append("\n## Hand-offs\n\n")
         out.append(simple_table(idx, hand))
@@ -431,19 +455,20 @@ def gnuplot(script):
 def terminal():
     ok = subprocess.run(["gnuplot", "-e", "set terminal pngcairo"], capture_output=True)
     if ok.returncode == 0 and not ok.stderr:
-        return "pngcairo size 900,560 font ',10'"
-    return "png size 900,560"
+        return "pngcairo noenhanced size 900,560 font ',10'"
+    return "png noenhanced size 900,560"
 
 
 def line_plot(path, title, xlabel, ylabel, series, logy):
     """series: {name: [(x, y)]}; x is a thread count (log2 axis)."""
     blocks, plots = [], []
     for i, (name, pts) in enumerate(series.items()):
-        pts = [(x, y) for x, y in pts if y is not None and y > 0]
+        pts = sorted((x, y) for x, y in pts if y is not None and y > 0)
         if not pts:
             continue
         blocks.append(f"$d{i} << EOD\n" + "".join(f"{x} {y}\n" for x, y in pts) + "EOD\n")
-        plots.append(f"$d{i} using 1:2 with linespoints lw 2 title '{name}'")
+        width = 3 if name.startswith("ks_") else 1.5	# ksync's lines stand out
+        plots.append(f"$d{i} using 1:2 with linespoints lw {width} title '{name}'")
     if not plots:
         return False
     return gnuplot("".join(blocks) + f"""
@@ -500,12 +525,13 @@ def plots(idx, out_dir):
             by_fixed.setdefault(fixed, []).append(by)
         for fixed, bys in by_fixed.items():
             tag = "-".join(p.replace(":", "") for p in fixed)
-            series = OrderedDict()
-            fair = OrderedDict()
+            shims, _ = shims_of(points)
+            series = OrderedDict((s, []) for s in shims)
+            fair = OrderedDict((s, []) for s in shims)
             for by in bys:
                 for s, r in by.items():
-                    series.setdefault(s, []).append((r.threads, (r.value("ops_per_s") or 0) / 1e6))
-                    fair.setdefault(s, []).append((r.threads, r.value("jain")))
+                    series[s].append((r.threads, (r.value("ops_per_s") or 0) / 1e6))
+                    fair[s].append((r.threads, r.value("jain")))
             name = f"{label}-throughput-{tag}.png"
             add(name, line_plot(os.path.join(out_dir, name), f"{label}: throughput, {tag}",
                                 "threads", "Mops/s (log)", series, True))
@@ -527,7 +553,7 @@ def plots(idx, out_dir):
                                            [("p50", "p50_ns"), ("p99", "p99_ns"),
                                             ("p99.9", "p999_ns")])))
     cats, series = [], OrderedDict((o, []) for o in ("ksync", "glibc", "ck"))
-    for group in [g for g in idx if g[0] in ("sem", "cond", "event", "barrier")]:
+    for group in [g for g in METRICS if g in idx and g[0] in HANDOFFS]:
         for params, by in idx[group].items():
             cats.append(f"{group[0]} {group[1]} " + point_name(params).replace("threads=", "t"))
             for o in series:
