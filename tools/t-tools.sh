@@ -46,6 +46,9 @@ result $? "matrix: gil and gil-io let at most 1 thread compute at once"
 grep -q 'I/O calls' "$out"
 result $? "matrix: gil-io made I/O calls"
 
+"$here/ksync-matrix" -n 64 -t 2 -m gil -s 100 -r 2 >"$out" 2>&1 && grep -Eq '^gil +2 .* ok' "$out"
+result $? "matrix: gil with a 100 us switch interval, best of 2 runs, verifies"
+
 "$here/ksync-matrix" -n 10 -m nonsense >"$out" 2>&1
 [ $? = 2 ]
 result $? "matrix: an unknown mode is a usage error"
