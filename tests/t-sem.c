@@ -547,7 +547,7 @@ static void test_process_shared(void)
 	pids[0] = fork();
 	if (pids[0] == 0)
 		_exit(ks_sem_down_timeout(&sh->s, 50 * KS_NSEC_PER_MSEC) == -ETIMEDOUT ? 0 : 1);
-	ok(tap_wait_child(pids[0]), "a child's down_timeout on an empty shared semaphore times out");
+	ok(tap_wait_child(pids[0]), "a child's down_timeout on an empty shared sem times out");
 	pids[0] = fork();
 	if (pids[0] == 0)
 		_exit(ks_sem_down_timeout(&sh->s, 10 * KS_NSEC_PER_SEC));

@@ -4,7 +4,7 @@
  * low half is the futex word (glibc's "new" semaphore has the same shape on 64-bit targets):
  *
  *	bits  0..31	value		tokens available, 0 … KS_SEM_VALUE_MAX (INT32_MAX)
- *	bits 32..63	nwaiters	threads registered to sleep (they may be asleep in futex_wait)
+ *	bits 32..63	nwaiters	threads registered to sleep (maybe asleep in futex_wait)
  *
  * down: CAS value → value - 1 (inline). Otherwise the slow path spins briefly while value is 0,
  * then registers (nwaiters + 1), and sleeps in futex_wait(value half, 0) until it can take a
