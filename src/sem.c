@@ -13,7 +13,7 @@
  *    that no longer needs a wake; a woken thread that finds the value 0 (another took the token
  *    first) sleeps again. A thread that times out still takes a token that is there.
  *  - The spin comes before registering: a spinner is invisible to up(), which then makes no
- *    system call. That is what makes a ping-pong fast: neither side ever sleeps.
+ *    system call. That is what makes a ping-pong fast: while both sides run, neither sleeps.
  */
 #include "deadline.h"
 #include "futex.h"
@@ -21,7 +21,10 @@
 
 #include <ksync/sem.h>
 
-/* The kernel reads the value half while user space updates the whole word: both must be real. */
+/*
+ * User space updates the whole word with 64-bit atomics while the kernel reads its value half:
+ * the atomics must be single instructions on the word itself, not a lock kept beside it.
+ */
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "ks_sem needs lock-free 64-bit atomics");
 
 int ks_sem_init(struct ks_sem *s, unsigned value, unsigned flags)
@@ -60,7 +63,7 @@ static int ks_sem_down_contended(struct ks_sem *s, const struct ks_deadline *d)
 	uint64_t w;
 	int r;
 
-	if (ks_sem_spin(s) & KS_SEM_VALUE_MASK && ks_sem_trydown(s))
+	if ((ks_sem_spin(s) & KS_SEM_VALUE_MASK) && ks_sem_trydown(s))
 		return 0;
 	/* relaxed: ordered against up()'s CAS by the word's modification order alone */
 	w = atomic_fetch_add_explicit(&s->word, KS_SEM_ONE_WAITER, memory_order_relaxed) +
