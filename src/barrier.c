@@ -28,12 +28,25 @@
  * use only the address.
  */
 #include <limits.h>
+#include <unistd.h>
 
 #include "deadline.h"
 #include "futex.h"
 #include "spin.h"
 
 #include <ksync/barrier.h>
+
+/*
+ * A waiter spins only if every party can be running at once: with more parties than CPUs the
+ * round cannot complete before someone is scheduled in, and a spinner only delays that. (On the
+ * shared 2-CPU development machine, 8 parties: about 35 µs a round spinning, 26 µs not.)
+ */
+static unsigned ks_barrier_spin_limit(unsigned parties)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return cpus > 0 && parties <= (unsigned long)cpus ? KS_SPIN_LIMIT : 0;
+}
 
 int ks_barrier_init(struct ks_barrier *b, unsigned parties, int (*action)(void *), void *arg,
 		    unsigned flags)
@@ -44,6 +57,7 @@ int ks_barrier_init(struct ks_barrier *b, unsigned parties, int (*action)(void *
 	ks_mutex_init(&b->lock, flags & KS_SHARED);
 	atomic_init(&b->count, 0);
 	b->parties = parties;
+	b->spin = ks_barrier_spin_limit(parties);
 	b->action = action;
 	b->arg = arg;
 	b->flags = flags & KS_SHARED;
@@ -192,7 +206,7 @@ static int ks_barrier_wait_deadline(struct ks_barrier *b, const struct ks_deadli
 	ks_mutex_unlock(&b->lock);
 
 	/* acquire (here and below): pairs with the release exchange that opens a generation */
-	s = ks_spin_while_eq(&b->seq, s, KS_SPIN_LIMIT);
+	s = ks_spin_while_eq(&b->seq, s, b->spin);
 	for (;;) {
 		if ((s & KS_BARRIER_GEN_MASK) != gen)
 			return (int)index;

@@ -105,6 +105,8 @@ static void test_basics(void)
 	is(ks_barrier_init(&b, 0, NULL, NULL, 0), -EINVAL, "0 parties: -EINVAL");
 	is(ks_barrier_init(&b, (unsigned)INT32_MAX + 1, NULL, NULL, 0), -EINVAL,
 	   "more parties than an int can index: -EINVAL");
+	is(ks_barrier_init(&b, 1u << 20, NULL, NULL, 0), 0, "a million parties: 0");
+	is(b.spin, 0, "more parties than CPUs: waiters never spin");
 	is(ks_barrier_init(&b, 3, NULL, NULL, 0), 0, "3 parties: 0");
 	is(ks_barrier_parties(&b), 3, "parties() is 3");
 	is(ks_barrier_n_waiting(&b), 0, "n_waiting() is 0");

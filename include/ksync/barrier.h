@@ -25,6 +25,7 @@ struct ks_barrier {
 	struct ks_mutex lock;
 	_Atomic unsigned count;		/* arrivals in this generation; written under lock */
 	unsigned parties;
+	unsigned spin;			/* pause iterations before sleeping (0: never spin) */
 	int (*action)(void *);
 	void *arg;
 	uint32_t flags;			/* KS_SHARED */
