@@ -5,6 +5,7 @@
     report.py --plots DIR bench.json > summary.md   Markdown summary, PNG plots into DIR
     report.py --targets bench.json                  the core issue's targets: target/measured/pass
     report.py --quick-filter                        the --benchmark_filter regex for bench-quick
+    report.py --tap bench.json                      TAP: one test per run, failed if it erred
 
 Every ksync figure is stated as a ratio to its counterpart measured in the same run. A ratio is
 always "how many times better ksync is": baseline time / ksync time for times, ksync rate /
@@ -571,6 +572,7 @@ def main():
     ap.add_argument("--plots", metavar="DIR", help="write PNG plots into DIR")
     ap.add_argument("--targets", action="store_true", help="print the targets table only")
     ap.add_argument("--quick-filter", action="store_true", help="print bench-quick's filter")
+    ap.add_argument("--tap", action="store_true", help="TAP 13: every run ran without error")
     ap.add_argument("json", nargs="?")
     args = ap.parse_args()
     if args.quick_filter:
@@ -578,6 +580,15 @@ def main():
         return 0
     if not args.json:
         ap.error("a bench.json is needed")
+    if args.tap:
+        with open(args.json) as f:
+            benches = json.load(f).get("benchmarks", [])
+        print(f"TAP version 13\n1..{len(benches)}")
+        for i, b in enumerate(benches, 1):
+            ok = not b.get("error_occurred")
+            print(f"{'ok' if ok else 'not ok'} {i} - {b['name']}" +
+                  ("" if ok else f": {b.get('error_message')}"))
+        return 0 if benches and all(not b.get("error_occurred") for b in benches) else 1
     if args.targets:
         ctx, runs, reps = load(args.json)
         rows = target_rows(index(runs))
