@@ -34,7 +34,7 @@ if has_rule "$FETCH_BIN"; then
 		{ "$FETCH_BIN" $DEMO_FETCH_ARGS 2>&1; echo "exit $?"; } | tee "$fetch_out" |
 			grep -v '^exit '
 		grep -qx 'exit 0' "$fetch_out" &&
-			fetch=$(grep -i -m1 speedup "$fetch_out" | sed 's/^ *//')
+			fetch=$(grep -i -m1 '^ *speedup' "$fetch_out" | sed 's/^ *speedup: *//')
 	fi
 	[ "$fetch" = failed ] && failed="$failed downloader"
 else
@@ -59,17 +59,24 @@ speedup() {
 	awk -v m="$1" '$1 == m { s = $6 } END { print (s == "" ? "?" : s) }' "$matrix_out"
 }
 
+# The matrix's note about other work on the CPUs, if it made one.
+busy() {
+	grep -q '^(load average' "$matrix_out" &&
+		printf '\n  (Other work shared the CPUs meanwhile: the speedups are lower than on an idle machine.)'
+}
+
 step "What you just saw"
 cat <<SUMMARY
 - The tour: join, Lock (updates lost without it), RLock (cascading calls), Semaphore (at most
   k at once), BoundedSemaphore (the extra release caught: -EOVERFLOW), Condition (producer and
   consumer), Event (a start signal) and Barrier (rounds in lockstep), each first without threads.
-- I/O-bound work: threads overlap their waits. The downloader: ${fetch:-see above}.
+- I/O-bound work: threads overlap their waits. The downloader on threads, over one:
+  ${fetch:-see above}.
 - CPU-bound work on $(nproc) CPUs, the matrix's speedups over one thread: threads \
 $(speedup threads),
   processes $(speedup processes), but threads under the GIL $(speedup gil): one computes at a \
 time. GIL threads
-  whose work includes I/O: $(speedup gil-io), since the GIL is released while waiting.
+  whose work includes I/O: $(speedup gil-io), since the GIL is released while waiting.$(busy)
 - The course's conclusion: threads for I/O-bound work; processes (or a runtime without a GIL,
   like C) for CPU-bound work.
 SUMMARY
