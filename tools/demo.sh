@@ -62,7 +62,8 @@ speedup() {
 # The matrix's note about other work on the CPUs, if it made one.
 busy() {
 	grep -q '^(load average' "$matrix_out" &&
-		printf '\n  (Other work shared the CPUs meanwhile: the speedups are lower than on an idle machine.)'
+		printf '\n  %s' '(Other work shared the CPUs meanwhile: the speedups are lower than' \
+			'on an idle machine.)'
 }
 
 step "What you just saw"
