@@ -33,10 +33,11 @@ METRICS = {
     ("cond", "buffer"): ("ns_per_round", False, "time per item"),
     ("event", "pingpong"): ("ns_per_round", False, "time per round trip (two set→wake)"),
     ("barrier", "rounds"): ("ns_per_round", False, "time per barrier episode"),
+    ("ring", "transfer"): ("ns_per_round", False, "time per item"),
     ("rw", "read_mostly"): ("ops_per_s", True, "Mops/s"),
 }
 
-HANDOFFS = ("sem", "cond", "event", "barrier")
+HANDOFFS = ("sem", "cond", "event", "barrier", "ring")
 
 # A ksync figure within this fraction of a peer's is a tie: two CPUs shared with a desktop's
 # worth of daemons do not resolve finer differences between runs.
