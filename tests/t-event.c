@@ -5,8 +5,8 @@
  * the wait, many waiters, "a waiter blocked when set() ran returns 0 even if clear() ran before
  * it woke" (also across the wrap of the 30-bit generation), MAP_SHARED use across fork(), zero
  * futex calls when nobody waits, an event freed by its waiter right after wait() returns, and two
- * wall-clock stresses: a set/clear ping-pong, and set/clear storms against waiters that count
- * any wait that times out while sets kept happening (a lost wake-up).
+ * wall-clock stresses: a set/clear ping-pong, and set/clear storms against timed and untimed
+ * waiters (a lost wake-up leaves an untimed waiter asleep: the watchdog names the phase).
  */
 #include <ksync/event.h>
 
