@@ -52,10 +52,11 @@ static const char *const mode_names[NR_MODES] = {
 struct run {
 	struct mm m;
 	_Atomic unsigned next;		/* the next unclaimed row block */
-	struct ks_barrier start;	/* workers + the timer: everyone starts together */
+	struct ks_barrier start;	/* the workers start together; its action starts the clock */
 	struct gil gil;
 	int64_t io_ns;			/* gil-io: the "I/O" before each block */
-	int64_t t0;			/* when the start barrier opened */
+	int64_t t0;			/* when the last worker reached the start barrier */
+	_Atomic int64_t t1;		/* when the last worker finished */
 };
 
 struct result {
@@ -81,7 +82,31 @@ static void worker_compute(struct run *r)
 		mm_block(&r->m, block);
 }
 
-/* Every worker and the timing thread meet here; the timing thread then starts the clock. */
+/*
+ * The clock is read by the workers themselves: started by the start barrier's action (in the
+ * last worker to arrive, before any leaves) and stopped by the last worker to finish. A main
+ * thread that the machine is slow to schedule cannot then shorten or stretch the measurement.
+ */
+static int start_clock(void *arg)
+{
+	struct run *r = arg;
+
+	r->t0 = ks_now_ns();	/* the barrier orders this before the main thread's join */
+	return 0;
+}
+
+static void stop_clock(struct run *r)
+{
+	int64_t now = ks_now_ns();
+	int64_t last = atomic_load_explicit(&r->t1, memory_order_relaxed);
+
+	/* relaxed: read after join() or waitpid(), which order it */
+	while (now > last && !atomic_compare_exchange_weak_explicit(&r->t1, &last, now,
+								     memory_order_relaxed,
+								     memory_order_relaxed))
+		;
+}
+
 static void start_line(struct run *r)
 {
 	int err = ks_barrier_wait(&r->start);
@@ -90,18 +115,13 @@ static void start_line(struct run *r)
 		die("ks_barrier_wait", -err);
 }
 
-static void start_clock(struct run *r)
-{
-	start_line(r);
-	r->t0 = ks_now_ns();
-}
-
 static void *thread_worker(void *arg)
 {
 	struct run *r = arg;
 
 	start_line(r);
 	worker_compute(r);
+	stop_clock(r);
 	return NULL;
 }
 
@@ -124,6 +144,7 @@ static void *gil_worker(void *arg)
 		}
 	}
 	gil_drop(&t);
+	stop_clock(r);
 	return NULL;
 }
 
@@ -137,7 +158,6 @@ static void run_threads(struct run *r, unsigned workers, void *(*fn)(void *))
 		if (err)
 			die("ks_thread_start", -err);
 	}
-	start_clock(r);
 	for (unsigned i = 0; i < workers; i++) {
 		err = ks_thread_join(&th[i], NULL);
 		if (err)
@@ -165,7 +185,6 @@ static bool run_processes(struct run *r, unsigned workers)
 			_exit(0);
 		}
 	}
-	start_clock(r);
 	for (unsigned i = 0; i < workers; i++) {
 		while (waitpid(pids[i], &status, 0) < 0) {
 			if (errno != EINTR)
@@ -196,16 +215,18 @@ static struct result run_mode(enum mode mode, const struct mm *in, unsigned work
 	atomic_init(&r->next, 0);
 	gil_init(&r->gil, interval_ns);
 	r->io_ns = mode == GIL_IO ? io_ns : 0;
+	atomic_init(&r->t1, 0);
 	/* seq never waits at it */
-	err = ks_barrier_init(&r->start, workers + 1, NULL, NULL,
+	err = ks_barrier_init(&r->start, workers, start_clock, r,
 			      mode == PROCESSES ? KS_SHARED : 0);
 	if (err)
 		die("ks_barrier_init", -err);
 
 	switch (mode) {
 	case SEQ:
-		r->t0 = ks_now_ns();
+		start_clock(r);
 		worker_compute(r);
+		stop_clock(r);
 		break;
 	case THREADS:
 		run_threads(r, workers, thread_worker);
@@ -221,7 +242,8 @@ static struct result run_mode(enum mode mode, const struct mm *in, unsigned work
 	case NR_MODES:
 		break;
 	}
-	res.secs = (double)(ks_now_ns() - r->t0) / KS_NSEC_PER_SEC;
+	res.secs = (double)(atomic_load_explicit(&r->t1, memory_order_relaxed) - r->t0) /
+		   KS_NSEC_PER_SEC;
 	res.c = r->m.c;
 	munmap(r, sizeof(*r));
 	return res;
