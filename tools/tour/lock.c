@@ -27,9 +27,11 @@ static void *add(void *arg)
 	bool locked = *(bool *)arg;
 
 	for (long i = 1; i <= INCREMENTS; i++) {
+		long v;
+
 		if (locked)
 			ks_mutex_lock(&lock);
-		long v = atomic_load_explicit(&counter, memory_order_relaxed);
+		v = atomic_load_explicit(&counter, memory_order_relaxed);
 
 		if (i % YIELD_EVERY == 0)
 			sched_yield();

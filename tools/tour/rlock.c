@@ -52,6 +52,7 @@ int main(void)
 {
 	struct ks_thread threads[THREADS];
 	struct ks_mutex plain = KS_MUTEX_INIT;
+	int err;
 
 	clerk((void *)0);
 	printf("sequential: %d transfers, total %ld == %d\n", TRANSFERS,
@@ -61,13 +62,12 @@ int main(void)
 		tour_start(&threads[i], clerk, (void *)i);
 	for (int i = 0; i < THREADS; i++)
 		tour_join(&threads[i]);
-	printf("threads:    %d x %d transfers, each taking the RLock 3 times (depth 2), "
-	       "total %ld == %d\n", THREADS, TRANSFERS, balance[0] + balance[1],
+	printf("threads:    %d x %d transfers, the RLock taken again inside withdraw() and "
+	       "deposit() (depth 2), total %ld == %d\n", THREADS, TRANSFERS, balance[0] + balance[1],
 	       ACCOUNTS * INITIAL);
 
 	ks_mutex_lock(&plain);
-	int err = ks_mutex_lock_timeout(&plain, DEADLOCK_MS * KS_NSEC_PER_MSEC);
-
+	err = ks_mutex_lock_timeout(&plain, DEADLOCK_MS * KS_NSEC_PER_MSEC);
 	printf("a plain Lock is not re-entrant: its owner's second acquire would wait for ever "
 	       "(here: %s after %d ms)\n", err == -ETIMEDOUT ? "-ETIMEDOUT" : "?!", DEADLOCK_MS);
 	ks_mutex_unlock(&plain);
