@@ -47,8 +47,9 @@ void ks__sem_wake(_Atomic uint32_t *futex, uint32_t n, unsigned flags)
 static uint64_t ks_sem_spin(struct ks_sem *s)
 {
 	uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
+	unsigned limit = KS_SPIN_LIMIT;
 
-	for (unsigned i = 0; !(w & KS_SEM_VALUE_MASK) && i < KS_SPIN_LIMIT; i++) {
+	while (!(w & KS_SEM_VALUE_MASK) && limit--) {
 		ks_cpu_relax();
 		w = atomic_load_explicit(&s->word, memory_order_relaxed);
 	}
