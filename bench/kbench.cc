@@ -66,6 +66,11 @@ void kb_args(struct kb_bench *b, const int64_t *args, unsigned n)
 	B(b)->Args(std::vector<int64_t>(args, args + n));
 }
 
+void kb_range(struct kb_bench *b, int64_t lo, int64_t hi)
+{
+	B(b)->Range(lo, hi);
+}
+
 void kb_arg_names(struct kb_bench *b, const char *const *names, unsigned n)
 {
 	B(b)->ArgNames(std::vector<std::string>(names, names + n));

@@ -39,6 +39,7 @@ typedef void kb_fn(struct kb_state *st);
 /* ---- registration (inside a registrar) ---- */
 struct kb_bench *kb_register(const char *name, kb_fn *fn, void *ctx);
 void kb_args(struct kb_bench *b, const int64_t *args, unsigned n);	/* one tuple per call */
+void kb_range(struct kb_bench *b, int64_t lo, int64_t hi);	/* lo, powers of 8 between, hi */
 void kb_arg_names(struct kb_bench *b, const char *const *names, unsigned n);
 void kb_threads(struct kb_bench *b, int threads);			/* one count per call */
 void kb_iterations(struct kb_bench *b, uint64_t n);			/* fixed, e.g. 1 */

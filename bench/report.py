@@ -212,8 +212,8 @@ def target_rows(idx):
         target = f"≥ ×{need:.2f}" + (" (no slower)" if need < 1 else "")
         if k is None or b is None:
             missing = ks if k is None else base
-            rows.append([what, f"{ks} vs {base}", target, f"not measured ({missing} missing)",
-                         "—"])
+            rows.append([what, f"{ks} vs {base}", target,
+                         f"not measured (no {missing} result in this run)", "—"])
             continue
         r = speedup(group, k, b)
         ok = r is not None and r >= need
