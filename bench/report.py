@@ -370,6 +370,11 @@ def why(group, k, peer, ncpus, spin):
                     "per lock+unlock.")
         return ("one thread, no contention: the gap is the fast path's instruction count "
                 "(an owner check, a flags load) or code alignment, not waiting.")
+    if group[0] in ("lock", "rw") and k.threads == 1:
+        return ("one thread, so nobody waits: the gap is the fast path itself — the atomic "
+                "operations and instructions of one acquire and release (compare the "
+                "uncontended table), plus the critical section's code, which is the same for "
+                "every primitive.")
     if group[0] in ("lock", "rw"):
         said = []
         if k.shim in spin and k.threads > ncpus:
