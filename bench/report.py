@@ -408,13 +408,13 @@ def why(group, k, peer, ncpus, spin):
             "CPU of its own).")
 
 
-def summary(path, plots_dir):
+def summary(path, plots_dir, command):
     ctx, runs, reps = load(path)
     idx = index(runs)
     ncpus = ctx.get("num_cpus", 0)
     out = [f"# ksync contention benchmarks — {ctx.get('host_name', '?')}, "
            f"{ctx.get('date', '?')[:10]}\n\n",
-           "Produced by `make bench` (bench/Kbuild runs `ksync-bench` and then "
+           f"Produced by `{command}` (bench/Kbuild runs `ksync-bench` and then "
            "`bench/report.py`); raw figures in `bench.json` next to this file. How to read "
            "them: `docs/bench.md`. Every ratio is *how many times better ksync is* than the "
            "peer measured in the same run (> 1: ksync wins; ⚠: ksync loses by more than "
@@ -576,6 +576,7 @@ def plots(idx, out_dir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--plots", metavar="DIR", help="write PNG plots into DIR")
+    ap.add_argument("--command", default="make bench", help="the command, for the summary")
     ap.add_argument("--targets", action="store_true", help="print the targets table only")
     ap.add_argument("--quick-filter", action="store_true", help="print bench-quick's filter")
     ap.add_argument("--tap", action="store_true", help="TAP 13: every run ran without error")
@@ -605,7 +606,7 @@ def main():
         print(table(["figure", "compared", "target", "measured", "result"], rows))
         print(f"(medians of {reps} repetitions; ratio > 1: ksync better)")
         return 0
-    sys.stdout.write(summary(args.json, args.plots))
+    sys.stdout.write(summary(args.json, args.plots, args.command))
     return 0
 
 
