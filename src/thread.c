@@ -13,10 +13,14 @@
  *    still reaches DONE (with ret NULL) and its joiners do not hang.
  *  - Self-join is recognised through a thread-local pointer to the running ks_thread, which is
  *    set only inside that thread and only while fn runs.
+ *  - fork() copies the word but not the thread: the child would wait forever for a parent's
+ *    thread to finish. Each ks_thread records the pid of the process that started it, and a
+ *    cached pid, refreshed by an atfork handler, tells the child that the thread is not its.
  *  - ks_thread is not a process-shared object: its futex ops are private.
  */
 #include <limits.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include "deadline.h"
 #include "futex.h"
@@ -24,6 +28,20 @@
 #include <ksync/thread.h>
 
 static __thread struct ks_thread *ks_thread_current;
+
+_Atomic int ks__thread_pid;
+
+/* relaxed: read and written by the process's own threads; fork() itself orders the child's */
+static void ks_thread_learn_pid(void)
+{
+	atomic_store_explicit(&ks__thread_pid, getpid(), memory_order_relaxed);
+}
+
+__attribute__((constructor)) static void ks_thread_init(void)
+{
+	ks_thread_learn_pid();
+	pthread_atfork(NULL, NULL, ks_thread_learn_pid);
+}
 
 /* Publishes DONE; from the swap on, t is an address only. */
 static void ks_thread_finish(void *arg)
@@ -55,6 +73,9 @@ int ks_thread_start(struct ks_thread *t, void *(*fn)(void *), void *arg)
 	pthread_t id;
 	int err;
 
+	if (!atomic_load_explicit(&ks__thread_pid, memory_order_relaxed))
+		ks_thread_learn_pid();	/* called from a constructor that ran before ours */
+	t->pid = atomic_load_explicit(&ks__thread_pid, memory_order_relaxed);
 	t->fn = fn;
 	t->arg = arg;
 	t->ret = NULL;
@@ -104,6 +125,8 @@ static int ks_thread_join_deadline(struct ks_thread *t, const struct ks_deadline
 		}
 		if (ks_thread_current == t)
 			return -EDEADLK;
+		if (t->pid != atomic_load_explicit(&ks__thread_pid, memory_order_relaxed))
+			return -ESRCH;	/* the parent's thread, seen from a forked child */
 		if (d->now)
 			return -ETIMEDOUT;
 		/* relaxed: only announces a sleeper; DONE is claimed with acquire */

@@ -5,7 +5,8 @@
  * concurrent joiners (exactly one wins), a struct freed right after join (ASan: the finisher
  * must not touch it), pthread_exit() from fn, joiners under signal storms and spurious futex
  * wakes, is_alive and a late join without futex calls, -EAGAIN when no thread can be created,
- * ks_gettid (and after fork), finished threads really leaving, and a wall-clock stress.
+ * ks_gettid, a parent's threads as seen from a forked child (not alive, -ESRCH), finished
+ * threads really leaving, and a wall-clock stress.
  */
 #include <sys/resource.h>
 
@@ -416,20 +417,32 @@ static void test_many(void)
 	ok(distinct_tids, "each ks_thread has its own tid");
 }
 
+/* CPython test_is_alive_after_fork: a forked child has none of its parent's threads. */
 static void test_fork(void)
 {
-	int *shared = tap_shared_alloc(4 * sizeof(int));
+	int *shared = tap_shared_alloc(8 * sizeof(int));
+	struct ks_thread running, finished;
+	struct held h = { 0 };
+	void *ret = NULL;
 	pid_t pid;
 
 	tap_phase("fork");
 	(void)ks_gettid();
+	is(ks_thread_start(&running, held_fn, &h), 0, "start a held thread");
+	held_wait_entered(&h);
+	is(ks_thread_start(&finished, return_arg, &h), 0, "and one that finishes");
+	while (ks_thread_is_alive(&finished))
+		tap_sleep_ms(1);
 	pid = fork();
 	if (pid == 0) {
 		shared[0] = ks_gettid();
 		shared[1] = getpid();
+		shared[3] = ks_thread_is_alive(&running);
+		shared[4] = ks_thread_join(&running, NULL);
+		shared[5] = ks_thread_join_timeout(&running, JOIN_TIMEOUT_NS, NULL);
+		shared[6] = ks_thread_join(&finished, &ret) == 0 && ret == &h;
 #ifndef UNDER_TSAN
 		struct ks_thread t;
-		void *ret;
 
 		shared[2] = ks_thread_start(&t, tid_fn, NULL) == 0 &&
 			    ks_thread_join(&t, &ret) == 0 && (intptr_t)ret != shared[0];
@@ -439,12 +452,21 @@ static void test_fork(void)
 	ok(tap_wait_child(pid), "child exited");
 	is(shared[0], pid, "ks_gettid() in a forked child is the child's tid, not the parent's");
 	is(shared[1], pid, "(its pid)");
+	is(shared[3], 0, "in the child, the parent's running thread is not alive");
+	is(shared[4], -ESRCH, "joining it there: -ESRCH, not a hang");
+	is(shared[5], -ESRCH, "join_timeout too");
+	ok(shared[6], "a thread that finished before the fork is joined in the child, with its value");
 #ifdef UNDER_TSAN
 	tap_skip(1, "TSAN cannot start threads after a multi-threaded fork");
 #else
-	ok(shared[2], "the child starts and joins a ks_thread");
+	ok(shared[2], "the child starts and joins a ks_thread of its own");
 #endif
-	munmap(shared, 4 * sizeof(int));
+	ok(ks_thread_is_alive(&running), "in the parent, the thread is still alive");
+	atomic_store(&h.release, true);
+	is(ks_thread_join(&running, &ret), 0, "and joined");
+	is((intptr_t)ret, 42, "with its value");
+	is(ks_thread_join(&finished, &ret), 0, "the parent joins its finished thread too");
+	munmap(shared, 8 * sizeof(int));
 }
 
 /* ---- -EAGAIN: no more threads ---------------------------------------------------------------- */
