@@ -408,6 +408,12 @@ def why(group, k, peer, ncpus, spin):
             "CPU of its own).")
 
 
+def docs_link(results_dir):
+    """docs/bench.md as seen from the folder the summary is written to."""
+    docs = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "docs", "bench.md")
+    return os.path.relpath(docs, os.path.abspath(results_dir or "."))
+
+
 def summary(path, plots_dir, command):
     ctx, runs, reps = load(path)
     idx = index(runs)
@@ -416,7 +422,7 @@ def summary(path, plots_dir, command):
            f"{ctx.get('date', '?')[:10]}\n\n",
            f"Produced by `{command}` (bench/Kbuild runs `ksync-bench` and then "
            "`bench/report.py`); raw figures in `bench.json` next to this file. How to read "
-           "them: `docs/bench.md`. Every ratio is *how many times better ksync is* than the "
+           f"them: [docs/bench.md]({docs_link(plots_dir)}). Every ratio is *how many times better ksync is* than the "
            "peer measured in the same run (> 1: ksync wins; ⚠: ksync loses by more than "
            f"{NOISE:.0%}, the noise band of this machine).\n\n",
            context_section(ctx, reps), "\n## Targets (core issue)\n\n",
