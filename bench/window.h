@@ -32,8 +32,8 @@
  * early; irrelevant against hundreds of ns) and converted with the TSC rate measured over the
  * window itself. Samples go to a log-linear histogram (KB_HIST_SUB sub-buckets per power of two:
  * percentiles within 1/KB_HIST_SUB/2 relative error, no allocation, no sorting). CPU time per op
- * is each worker's CLOCK_THREAD_CPUTIME_ID delta summed: a lock that wins by burning cores shows
- * it here. sleeps_per_kop counts voluntary context switches (the thread blocked, in futex_wait)
+ * is the workers' thread CPU time up to the stop flag, summed: a lock that wins by burning cores
+ * shows it here. sleeps_per_kop counts voluntary context switches (the thread blocked, in futex_wait)
  * per 1000 operations.
  */
 #ifndef KB_WINDOW_H
