@@ -643,13 +643,15 @@ static bool hold(struct member *m)
 	return true;
 }
 
+static int64_t timed_wait_ns = 100 * MS;
+
 static void *timed_wait_main(void *arg)
 {
 	struct member *m = arg;
 	int64_t t0 = tap_now_ns();
 
 	atomic_store(&m->tid, ks_self_tid());
-	m->result = ks_barrier_wait_timeout(m->ctx, 100 * MS);
+	m->result = ks_barrier_wait_timeout(m->ctx, timed_wait_ns);
 	m->took_ns = tap_now_ns() - t0;
 	atomic_store(&m->done, true);
 	return NULL;
@@ -719,13 +721,15 @@ static void test_released_then_broken(void)
 
 	tap_phase("released, then timed out");
 	ks_barrier_init(&b, 2, NULL, NULL, 0);
+	timed_wait_ns = 500 * MS;	/* room for hold() on a slow machine */
 	crew_start(&c, 1, timed_wait_main, &b);
 	wait_n_waiting(&b, 1);
-	ok(hold(&c.m[0]), "a waiter with a 100 ms timeout is held inside wait()");
+	ok(hold(&c.m[0]), "a waiter with a 500 ms timeout is held inside wait()");
 	is(ks_barrier_wait(&b), 1, "the second party releases the generation");
-	tap_sleep_ms(150);
+	tap_sleep_ms(550);
 	atomic_store(&hold_out, true);
 	crew_join(&c);
+	timed_wait_ns = 100 * MS;
 	is(c.m[0].result, 0, "the waiter passes though its deadline passed before it looked");
 	ok(!ks_barrier_broken(&b), "and the barrier is not broken");
 }

@@ -455,7 +455,7 @@ static void test_fork(void)
 	is(shared[3], 0, "in the child, the parent's running thread is not alive");
 	is(shared[4], -ESRCH, "joining it there: -ESRCH, not a hang");
 	is(shared[5], -ESRCH, "join_timeout too");
-	ok(shared[6], "a thread that finished before the fork is joined in the child, with its value");
+	ok(shared[6], "a thread finished before the fork is joined in the child, with its value");
 #ifdef UNDER_TSAN
 	tap_skip(1, "TSAN cannot start threads after a multi-threaded fork");
 #else
