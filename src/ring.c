@@ -23,6 +23,14 @@
  * the space), that thread's own success woke the other side, and the waiter sleeps again.
  * A counter, not a flag, says "someone may sleep": with wake-one, a flag cleared by one wake
  * could not tell whether other sleepers remain.
+ *
+ * Holes (MPMC): a producer between its CAS on tail and its seq store leaves a claimed,
+ * unpublished cell, and consumers see "empty" there even when later cells are full. A sleeper
+ * woken for a later item retries, meets the hole and sleeps again: that wake is spent, and when
+ * the hole's producer publishes it wakes only one sleeper. So a waiter that succeeds passes a
+ * wake on to its own side while the ring still holds items (for producers: still has room); the
+ * chain goes on until the items or the sleepers run out. The same holds for consumers between
+ * their CAS on head and their seq store, as seen by producers.
  */
 #include "deadline.h"
 #include "futex.h"
@@ -108,6 +116,9 @@ static int ks_ring_wait(struct ks_ring *r, bool push, void **item, const struct 
 		return ret;
 done:
 	ks__ring_wake(r, push ? &r->not_empty : &r->not_full);
+	/* pass on a wake that a hole may have swallowed (see the top of this file) */
+	if (push ? ks_ring_count(r) < ks_ring_capacity(r) : ks_ring_count(r) > 0)
+		ks__ring_wake(r, q);
 	return 0;
 }
 

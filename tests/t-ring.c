@@ -499,6 +499,49 @@ static void test_many_waiters(void)
 	ok(n == N && got == (1ull << N) - 1, "%d sleeping pushes all got in", N);
 }
 
+/*
+ * A hole: a producer that has claimed a position but not yet published it (emulated here by
+ * claiming it by hand). Two consumers sleep; a push behind the hole wakes one, which meets the
+ * hole and sleeps again, spending that wake. When the hole is filled, its single wake must
+ * still get both items to both sleepers: the successful waiter passes a wake on.
+ */
+static void test_hole(void)
+{
+	struct ks_ring r;
+	struct ks_ring_cell cells[4];
+	struct waiter w[2];
+	pthread_t t[2];
+	size_t pos;
+	int i;
+
+	tap_phase("hole");
+	ks_ring_init(&r, cells, 4, KS_RING_MPMC);
+	for (i = 0; i < 2; i++)
+		t[i] = start_waiter(&w[i], &r, false, NULL, 60 * KS_NSEC_PER_SEC);
+	for (i = 0; i < 2; i++)
+		wait_asleep(&w[i]);
+	pos = atomic_fetch_add(&r.tail, 1);		/* claim a position, as a producer's CAS */
+	ks_ring_push(&r, mk_item(7, 1));		/* behind the hole: wakes one sleeper */
+	tap_sleep_ms(20);
+	for (i = 0; i < 2; i++)
+		wait_asleep(&w[i]);
+	ok(!atomic_load(&w[0].done) && !atomic_load(&w[1].done),
+	   "a consumer woken behind a hole sleeps again");
+	cells[pos & 3].item = mk_item(7, 0);		/* publish, as the preempted producer */
+	atomic_store_explicit(&cells[pos & 3].seq, pos + 1, memory_order_release);
+	ks__ring_wake(&r, &r.not_empty);
+	for (i = 0; i < 3000 && !(atomic_load(&w[0].done) && atomic_load(&w[1].done)); i++)
+		tap_sleep_ms(1);
+	ok(atomic_load(&w[0].done) && atomic_load(&w[1].done),
+	   "filling the hole wakes both sleepers (no wake-up swallowed by the hole)");
+	for (i = 0; i < 2; i++)		/* a swallowed wake: release the sleeper for the join */
+		ks_ring_push_timeout(&r, mk_item(7, 2 + i), 0);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	ok(w[0].result == 0 && w[1].result == 0 && w[0].item != w[1].item,
+	   "... with one item each");
+}
+
 /* ---- across processes ------------------------------------------------------------------------ */
 
 static void test_process_shared(unsigned flags)
@@ -568,6 +611,7 @@ int main(void)
 		test_process_shared(kinds[k]);
 	}
 	test_many_waiters();
+	test_hole();
 
 	/* the stress phases share one KS_STRESS_MS budget */
 	snprintf(ms, sizeof(ms), "%lld", (long long)quarter);
