@@ -5,7 +5,7 @@
  *
  *	waiter				waker (after a successful push or pop)
  *	nwaiters++			(the push or pop itself)
- *	s = seq			(sc)	fence(seq_cst)				F_w
+ *	s = seq			(sc)	fence(seq_cst)			F_w
  *	fence(seq_cst)		F_s	if (nwaiters) {
  *	retry the push/pop		    seq++			(sc)
  *	futex_wait(&seq, s)		    futex_wake(&seq, 1)

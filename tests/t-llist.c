@@ -61,7 +61,7 @@ static void test_basics(void)
 	sum = 0;
 	ks_llist_for_each_safe(n, tmp, chain) {
 		sum += ks_llist_entry(n, struct item, node)->value;
-		ks_llist_add(n, &h2);	/* rewrites n->next: only the _safe walk survives this */
+		ks_llist_add(n, &h2);	/* rewrites n->next: only a _safe walk survives */
 	}
 	is(sum, 3, "for_each_safe survives moving each node to another list");
 	chain = ks_llist_del_all(&h2);
@@ -185,8 +185,10 @@ static void *consumer_main(void *arg)
 			struct snode *sn = ks_llist_entry(n, struct snode, node);
 			unsigned p = sn->producer;
 
-			if (atomic_exchange_explicit(&sn->state, NODE_TAKEN, memory_order_relaxed) !=
-			    NODE_LISTED)
+			int was = atomic_exchange_explicit(&sn->state, NODE_TAKEN,
+							   memory_order_relaxed);
+
+			if (was != NODE_LISTED)
 				atomic_fetch_add(&s->dups, 1);
 			if (sn->seq < next[p])
 				atomic_fetch_add(&s->misordered, 1);

@@ -3,7 +3,7 @@
  * struct ks_llist_head — the Linux kernel's lock-less list (include/linux/llist.h): a LIFO stack
  * of intrusive nodes whose only shared word is the head pointer.
  *
- *	head->first	NULL (empty) or the node added last; each node's next leads to older ones
+ *	head->first	NULL (empty) or the node added last; each node's next is an older one
  *
  * add: write node->next = first, then CAS first → node (release), retrying on failure. Any
  * number of threads may add at once. del_all: swap first → NULL (acquire); the caller now owns
@@ -32,7 +32,7 @@
 #endif
 
 struct ks_llist_node {
-	struct ks_llist_node *next;	/* written before the node is published, by its owner only */
+	struct ks_llist_node *next;	/* written by the node's owner, before publishing it */
 };
 
 struct ks_llist_head {

@@ -19,7 +19,7 @@
  * queue. Each cell carries a sequence number saying whose turn it is:
  *	cell[i].seq == pos		free, for the producer of position pos (pos & mask == i)
  *	cell[i].seq == pos + 1		full, for the consumer of position pos
- *	cell[i].seq == pos + capacity	freed by that consumer: free for position pos + capacity
+ *	cell[i].seq == pos + capacity	emptied by that consumer: free for pos + capacity
  * A producer claims position pos by CAS tail → pos + 1 once it sees seq == pos, writes the item,
  * and stores seq = pos + 1 (release). A consumer claims pos by CAS head once it sees
  * seq == pos + 1, reads the item, and stores seq = pos + capacity (release). The CAS on the
@@ -43,7 +43,7 @@
 
 /* Flags for ks_ring_init(), besides KS_SHARED. */
 #define KS_RING_MPMC		0x0u	/* the default: many producers, many consumers */
-#define KS_RING_SPSC		0x10u	/* exactly one producer thread and one consumer thread */
+#define KS_RING_SPSC		0x10u	/* one producer thread and one consumer thread */
 
 /* Capacity: a power of two in [KS_RING_MIN_CAPACITY, KS_RING_MAX_CAPACITY]. */
 #define KS_RING_MIN_CAPACITY	2u	/* Vyukov's cell states need two cells to differ */
@@ -59,7 +59,7 @@
 /* MPMC storage: one cell per slot. */
 struct ks_ring_cell {
 	_Atomic size_t seq;
-	void *item;		/* written before seq's release store, read after its acquire load */
+	void *item;		/* written before seq's release store, read after its acquire */
 };
 
 /* Sleepers of one side: consumers wait for "not empty", producers for "not full". */
@@ -195,7 +195,7 @@ static inline bool ks_ring_mpmc_try_push(struct ks_ring *r, void *item)
 								  memory_order_relaxed))
 				break;
 		} else if (dif < 0) {
-			return false;	/* the cell still holds the item of pos - capacity: full */
+			return false;	/* still holds the item of pos - capacity: full */
 		} else {
 			pos = atomic_load_explicit(&r->tail, memory_order_relaxed);
 		}
@@ -216,7 +216,7 @@ static inline bool ks_ring_mpmc_try_pop(struct ks_ring *r, void **item)
 
 		cell = &r->cells[pos & r->mask];
 		/* acquire: pairs with the release by the producer that filled the cell */
-		dif = (ptrdiff_t)(atomic_load_explicit(&cell->seq, memory_order_acquire) - (pos + 1));
+		dif = (ptrdiff_t)(atomic_load_explicit(&cell->seq, memory_order_acquire) - pos - 1);
 
 		if (dif == 0) {
 			/* relaxed: as in push */
