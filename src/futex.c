@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: MIT
-/* The per-thread futex call counter, and the clock every timeout is measured on. */
+/*
+ * Per-thread state of the wait paths (the futex call counter, the adaptive spin budget), and the
+ * clock every timeout is measured on.
+ */
 #include <time.h>
 
 #include "futex.h"
+#include "spin.h"
 
 __thread unsigned long ks__futex_calls __attribute__((tls_model("initial-exec")));
+__thread unsigned char ks__spin_shift __attribute__((tls_model("initial-exec")));
 
 unsigned long ks_futex_calls(void)
 {

@@ -51,13 +51,17 @@ static uint32_t ks_rwlock_spin_read(struct ks_rwlock *rw)
 static uint32_t ks_rwlock_spin_write(struct ks_rwlock *rw)
 {
 	uint32_t state = atomic_load_explicit(&rw->state, memory_order_relaxed);
+	unsigned limit = ks_spin_budget(KS_SPIN_LIMIT);
 
-	for (unsigned i = 0; i < KS_SPIN_LIMIT; i++) {
-		if (is_unlocked(state) || (state & KS_RWLOCK_WRITERS_WAITING))
-			break;
+	if (is_unlocked(state) || (state & KS_RWLOCK_WRITERS_WAITING) || !limit)
+		return state;
+	while (limit--) {
 		ks_cpu_relax();
 		state = atomic_load_explicit(&rw->state, memory_order_relaxed);
+		if (is_unlocked(state) || (state & KS_RWLOCK_WRITERS_WAITING))
+			break;
 	}
+	ks_spin_feedback(is_unlocked(state));
 	return state;
 }
 

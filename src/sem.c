@@ -47,12 +47,15 @@ void ks__sem_wake(_Atomic uint32_t *futex, uint32_t n, unsigned flags)
 static uint64_t ks_sem_spin(struct ks_sem *s)
 {
 	uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
-	unsigned limit = KS_SPIN_LIMIT;
+	unsigned limit = ks_spin_budget(KS_SPIN_LIMIT);
 
+	if ((w & KS_SEM_VALUE_MASK) || !limit)
+		return w;
 	while (!(w & KS_SEM_VALUE_MASK) && limit--) {
 		ks_cpu_relax();
 		w = atomic_load_explicit(&s->word, memory_order_relaxed);
 	}
+	ks_spin_feedback(w & KS_SEM_VALUE_MASK);
 	return w;
 }
 
