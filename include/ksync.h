@@ -12,4 +12,13 @@
 #include <ksync/barrier.h>
 #include <ksync/thread.h>
 
+#include <ksync/spinlock.h>
+#include <ksync/mcs.h>
+#include <ksync/rwlock.h>
+#include <ksync/seqlock.h>
+#include <ksync/once.h>
+#include <ksync/llist.h>
+#include <ksync/ring.h>
+#include <ksync/workqueue.h>
+
 #endif /* KSYNC_H */
