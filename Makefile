@@ -50,7 +50,7 @@ say  := @printf '  %-7s %s\n'
 endif
 
 # Debian packages: the compilers, prove, and the peers and tools around the library.
-DEB_PACKAGES := gcc g++ make perl pkg-config libbenchmark-dev liburcu-dev libck-dev \
+DEB_PACKAGES := gcc g++ make perl python3 pkg-config libbenchmark-dev liburcu-dev libck-dev \
                 libcurl4-openssl-dev gnuplot-nox
 
 .DEFAULT_GOAL := all
