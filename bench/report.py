@@ -108,20 +108,26 @@ def load(path):
     return data.get("context", {}), runs, reps
 
 
+ORIGINS = ("ksync", "glibc", "ck", "urcu")
+
+
+def param_key(params):
+    """Sorts points numerically: cs:20 < cs:200 < cs:2000, then threads:1 < threads:2 < ..."""
+    fixed = [p for p in params if not p.startswith("threads:")]
+    threads = [p for p in params if p.startswith("threads:")]
+    return [(p.split(":")[0], float(p.split(":")[1]) if ":" in p else 0) for p in fixed + threads]
+
+
 def index(runs):
-    """{(family, bench): {params: {shim: Run}}}: groups in the order they ran, points in the
-    order their non-thread parameters first ran, then by thread count (random interleaving
-    shuffles the file)."""
+    """{(family, bench): {params: {shim: Run}}}, groups in METRICS order, points sorted by their
+    parameters, shims ksync first, then glibc, ck, urcu, each by name — whatever order the runs
+    came in (random interleaving shuffles the file)."""
+    order = lambda r: (list(METRICS).index(r.group) if r.group in METRICS else len(METRICS),
+                       param_key(r.params),
+                       ORIGINS.index(r.origin) if r.origin in ORIGINS else len(ORIGINS), r.shim)
     out = OrderedDict()
-    for r in runs:
+    for r in sorted(runs, key=order):
         out.setdefault(r.group, OrderedDict()).setdefault(r.params, OrderedDict())[r.shim] = r
-    for group, points in out.items():
-        fixed = OrderedDict()
-        for params, by in points.items():
-            fixed.setdefault(tuple(p for p in params if not p.startswith("threads:")), len(fixed))
-        key = lambda item: (fixed[tuple(p for p in item[0] if not p.startswith("threads:"))],
-                            next(iter(item[1].values())).threads)
-        out[group] = OrderedDict(sorted(points.items(), key=key))
     return out
 
 
@@ -172,13 +178,13 @@ def ratio_cell(r):
 
 
 def shims_of(points):
-    """All shims of a group, ksync first, then glibc, then the rest; and their origins."""
+    """All shims of a group in index() order (ksync first), and their origins."""
     origin = OrderedDict()
     for by_shim in points.values():
         for shim, run in by_shim.items():
             origin.setdefault(shim, run.origin)
-    order = {"ksync": 0, "glibc": 1}
-    return sorted(origin, key=lambda s: order.get(origin[s], 2)), origin
+    rank = lambda s: (ORIGINS.index(origin[s]) if origin[s] in ORIGINS else len(ORIGINS), s)
+    return sorted(origin, key=rank), origin
 
 
 def table(header, rows):
@@ -368,8 +374,8 @@ def why(group, k, peer, ncpus, spin):
                     f"sleepers to wake, while {k.shim} must swap its word on release to learn "
                     "whether a sleeper needs a futex wake — one more atomic read-modify-write "
                     "per lock+unlock.")
-        return ("one thread, no contention: the gap is the fast path's instruction count "
-                "(an owner check, a flags load) or code alignment, not waiting.")
+        return ("one thread, no contention: the gap is in the fast path's atomic operations "
+                "and instructions (see the primitive's header) or code alignment, not waiting.")
     if group[0] in ("lock", "rw") and k.threads == 1:
         return ("one thread, so nobody waits: the gap is the fast path itself — the atomic "
                 "operations and instructions of one acquire and release (compare the "
@@ -403,9 +409,15 @@ def why(group, k, peer, ncpus, spin):
                         "operation, sleeps and fairness); before reading anything into it, "
                         "rerun the point with --benchmark_repetitions=10")
         return "; ".join(said) + "."
-    return (f"{peer.shim} takes less time per round; bench.json's cpu_time shows whether it "
-            "buys that by spinning (a spinning waiter wins a hand-off when each thread has a "
-            "CPU of its own).")
+    busy = lambda r: v(r, "cpu_ns_per_round") / max(v(r, "ns_per_round"), 1)
+    if busy(peer) > 0.8 and busy(k) < busy(peer) - 0.1:
+        return (f"{peer.shim}'s threads wait by spinning: thread 0 was on a CPU "
+                f"{busy(peer):.0%} of the time against {busy(k):.0%} for {k.shim}. With a CPU "
+                "per thread a spinning waiter sees the hand-off at once; a sleeping one pays a "
+                "futex wake, but leaves its CPU to others.")
+    return (f"{peer.shim} takes less time per round with a similar CPU use (thread 0 on a CPU "
+            f"{busy(peer):.0%} of the time against {busy(k):.0%}): the difference is in the "
+            "hand-off itself (how many atomic operations and wake-ups a round takes).")
 
 
 def docs_link(results_dir):
