@@ -577,6 +577,15 @@ def plots(idx, out_dir):
                                            (q, [by[s].value(k) for s in shims]) for q, k in
                                            [("p50", "p50_ns"), ("p99", "p99_ns"),
                                             ("p99.9", "p999_ns")])))
+    points = idx.get(("barrier", "rounds"), {})
+    if points:
+        shims, _ = shims_of(points)
+        series = OrderedDict((s, [(r.threads, r.value("ns_per_round"))
+                                  for by in points.values() for s2, r in by.items() if s2 == s])
+                             for s in shims)
+        add("barrier-rounds.png", line_plot(os.path.join(out_dir, "barrier-rounds.png"),
+                                            "barrier: time per episode", "threads",
+                                            "ns (log)", series, True))
     cats, series = [], OrderedDict((o, []) for o in ("ksync", "glibc", "ck"))
     for group in [g for g in METRICS if g in idx and g[0] in HANDOFFS]:
         for params, by in idx[group].items():
