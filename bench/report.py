@@ -434,8 +434,8 @@ def summary(path, plots_dir, command):
            f"{ctx.get('date', '?')[:10]}\n\n",
            f"Produced by `{command}` (bench/Kbuild runs `ksync-bench` and then "
            "`bench/report.py`); raw figures in `bench.json` next to this file. How to read "
-           f"them: [docs/bench.md]({docs_link(plots_dir)}). Every ratio is *how many times better ksync is* than the "
-           "peer measured in the same run (> 1: ksync wins; ⚠: ksync loses by more than "
+           f"them: [docs/bench.md]({docs_link(plots_dir)}). Every ratio is *how many times "
+           "better ksync is* than the peer measured in the same run (> 1: ksync wins; ⚠: ksync loses by more than "
            f"{NOISE:.0%}, the noise band of this machine).\n\n",
            context_section(ctx, reps), "\n## Targets (core issue)\n\n",
            table(["figure", "compared", "target", "measured", "result"], target_rows(idx))]

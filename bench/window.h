@@ -33,8 +33,8 @@
  * window itself. Samples go to a log-linear histogram (KB_HIST_SUB sub-buckets per power of two:
  * percentiles within 1/KB_HIST_SUB/2 relative error, no allocation, no sorting). CPU time per op
  * is the workers' thread CPU time up to the stop flag, summed: a lock that wins by burning cores
- * shows it here. sleeps_per_kop counts voluntary context switches (the thread blocked, in futex_wait)
- * per 1000 operations.
+ * shows it here. sleeps_per_kop counts voluntary context switches (the thread blocked, in
+ * futex_wait) per 1000 operations.
  */
 #ifndef KB_WINDOW_H
 #define KB_WINDOW_H
