@@ -16,22 +16,28 @@
 
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sched.h>
 #include <stdint.h>
 
 #include <ksync/common.h>
 
 /*
  * Iterations of the pause loop at full budget. One iteration is one load and one `pause`
- * (26 ns on the AMD EPYC development machine, ~40 ns on recent Intel parts), so 100 is 2.5–4 µs:
- * about one futex wake-up's latency. Measured in docs/spinning.md; a build with
- * CPPFLAGS=-DKS_SPIN_LIMIT=n reproduces the comparison.
+ * (26 ns on the AMD EPYC development machine, ~40 ns on recent Intel parts), so 1000 is 26–40 µs:
+ * longer than a futex sleep-and-wake on a VM (10–20 µs). That is the point: a spin shorter than
+ * the partner's wake-up latency never catches a partner that was asleep, so a ping-pong that
+ * once fell asleep stays asleep (sem round trip 9.7 µs at 100 iterations, 46 ns at 1000, same
+ * run; docs/spinning.md). The adaptive budget below keeps the long spin from costing much when
+ * threads outnumber CPUs. CPPFLAGS=-DKS_SPIN_LIMIT=n reproduces the comparison.
  */
 #ifndef KS_SPIN_LIMIT
-#define KS_SPIN_LIMIT 100
+#define KS_SPIN_LIMIT 1000
 #endif
 
-/* At most this many halvings of the budget after failed spins: 100 >> 4 = 6 iterations. */
+/* At most this many halvings of the budget after failed spins: 1000 >> 4 = 62 iterations. */
+#ifndef KS_SPIN_SHIFT_MAX
 #define KS_SPIN_SHIFT_MAX 4
+#endif
 
 extern __thread unsigned char ks__spin_shift __attribute__((tls_model("initial-exec")));
 
@@ -68,6 +74,26 @@ static inline uint32_t ks_spin_while_eq(_Atomic uint32_t *word, uint32_t val, un
 		cur = atomic_load_explicit(word, memory_order_acquire);
 	}
 	ks_spin_feedback(cur != val);
+	return cur;
+}
+
+/*
+ * sched_yield() calls a waiter may make before sleeping when more threads must run than there
+ * are CPUs (a barrier with more parties than CPUs): the thread we wait for is then likely
+ * runnable on our own CPU, and a yield hands it the CPU in about a microsecond, where a futex
+ * sleep and wake-up costs ten or more. Bounded, so a waiter on a long round still sleeps.
+ */
+#define KS_YIELD_LIMIT 16
+
+/* Yields while *word == val, at most `limit` times; returns the last value read (acquire). */
+static inline uint32_t ks_yield_while_eq(_Atomic uint32_t *word, uint32_t val, unsigned limit)
+{
+	uint32_t cur = atomic_load_explicit(word, memory_order_acquire);
+
+	while (cur == val && limit--) {
+		sched_yield();
+		cur = atomic_load_explicit(word, memory_order_acquire);
+	}
 	return cur;
 }
 
