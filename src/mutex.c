@@ -24,10 +24,37 @@ void ks_mutex_init(struct ks_mutex *m, unsigned flags)
 	m->flags = flags & KS_SHARED;
 }
 
-/* Spin while the holder is (probably) running; returns the last state seen. */
+/*
+ * The spinner reads the word after 1, 2, 4, … up to this many pauses: every read pulls the
+ * holder's cache line away from it, so a spinner that polls less lets the holder keep it for the
+ * unlock and often its next lock. Measured with bench/lock.c (cs:20, work:50, same run): 2 threads
+ * 8.2 M ops/s polling every pause, 11.4 M at 8, 24.7 M at 32, 25.6 M at 256, glibc 10–15 M; Jain
+ * 0.99 throughout; cs:2000, 8 threads: Jain 0.93 at 32–64, 0.97 at 256. The price is the tail:
+ * acquire p99 3.3 µs (glibc 1.1 µs) at cs:200, where the holder re-acquires while others wait.
+ */
+#ifndef KS_MUTEX_BACKOFF_MAX
+#define KS_MUTEX_BACKOFF_MAX 256
+#endif
+
+/* Spin while the holder is (probably) running, backing off; returns the last state seen. */
 static uint32_t ks_mutex_spin(struct ks_mutex *m)
 {
-	return ks_spin_while_eq(&m->state, KS_MUTEX_LOCKED, KS_SPIN_LIMIT);
+	uint32_t state = atomic_load_explicit(&m->state, memory_order_relaxed);
+	unsigned left = ks_spin_budget(KS_SPIN_LIMIT), delay = 1;
+
+	if (state != KS_MUTEX_LOCKED || !left)
+		return state;
+	while (left) {
+		for (unsigned i = 0; i < delay && left; i++, left--)
+			ks_cpu_relax();
+		state = atomic_load_explicit(&m->state, memory_order_relaxed);
+		if (state != KS_MUTEX_LOCKED)
+			break;
+		if (delay < KS_MUTEX_BACKOFF_MAX)
+			delay <<= 1;
+	}
+	ks_spin_feedback(state != KS_MUTEX_LOCKED);
+	return state;
 }
 
 /*
