@@ -137,6 +137,7 @@ help:
 	@echo '  all (default)  $(O)/libksync.a, $(O)/libksync.so, $(O)/ksync.pc'
 	@echo '  check          build and run all TAP tests with prove'
 	@echo '  demo           the seed tour, the workloads and a short contention table'
+	@echo '  tools          ksync-fetch, ksync-imgserver, ksync-matrix, ksync-tour'
 	@echo '  bench          the full benchmark suite (FILTER=regex); bench-quick: one minute'
 	@echo '  install        PREFIX=$(PREFIX) (DESTDIR honoured)'
 	@echo '  deps           install the Debian packages ksync needs (root), or print the line'
