@@ -12,47 +12,18 @@
 
 #include "tap.h"
 
-struct waiter {
-	struct ks_event *e;
-	int64_t timeout_ns;	/* < 0: ks_event_wait(); else ks_event_wait_timeout() */
-	atomic_int tid;
-	atomic_bool done;
-	int result;
-	int64_t took_ns;
-};
-
-static void *waiter_main(void *arg)
+/* ks_event_wait, or ks_event_wait_timeout for timeout_ns >= 0, as a tap_waiter call. */
+static int event_wait_call(void *e, int64_t timeout_ns)
 {
-	struct waiter *w = arg;
-	int64_t t0;
-
-	atomic_store(&w->tid, ks_self_tid());
-	t0 = tap_now_ns();
-	if (w->timeout_ns < 0) {
-		ks_event_wait(w->e);
-		w->result = 0;
-	} else {
-		w->result = ks_event_wait_timeout(w->e, w->timeout_ns);
-	}
-	w->took_ns = tap_now_ns() - t0;
-	atomic_store(&w->done, true);
-	return NULL;
+	if (timeout_ns >= 0)
+		return ks_event_wait_timeout(e, timeout_ns);
+	ks_event_wait(e);
+	return 0;
 }
 
-static pthread_t start_waiter(struct waiter *w, struct ks_event *e, int64_t timeout_ns)
+static pthread_t start_waiter(struct tap_waiter *w, struct ks_event *e, int64_t timeout_ns)
 {
-	memset(w, 0, sizeof(*w));
-	w->e = e;
-	w->timeout_ns = timeout_ns;
-	return tap_thread(waiter_main, w);
-}
-
-/* Until the waiter has started and sleeps in the kernel (it may spin a little first). */
-static bool wait_asleep(struct waiter *w)
-{
-	while (!atomic_load(&w->tid))
-		tap_sleep_ms(1);
-	return tap_wait_asleep(atomic_load(&w->tid), 5000);
+	return tap_waiter_start(w, event_wait_call, e, timeout_ns);
 }
 
 static void test_is_set(void)
@@ -117,14 +88,14 @@ enum { BUNCH = 5 };
 
 static void check_notify(struct ks_event *e, const char *how)
 {
-	struct waiter w[BUNCH];
+	struct tap_waiter w[BUNCH];
 	pthread_t t[BUNCH];
 	int ok_count = 0;
 
 	for (int i = 0; i < BUNCH; i++)
 		t[i] = start_waiter(&w[i], e, i % 2 ? -1 : 10 * KS_NSEC_PER_SEC);
 	for (int i = 0; i < BUNCH; i++)
-		wait_asleep(&w[i]);
+		tap_waiter_asleep(&w[i]);
 	for (int i = 0; i < BUNCH; i++)
 		ok_count += !atomic_load(&w[i].done);
 	is(ok_count, BUNCH, "%s: %d waiters block on a clear event", how, BUNCH);
@@ -155,7 +126,7 @@ static void test_notify(void)
 static void test_timeout(void)
 {
 	struct ks_event e = KS_EVENT_INIT;
-	struct waiter w[BUNCH];
+	struct tap_waiter w[BUNCH];
 	pthread_t t[BUNCH];
 	int n = 0;
 
@@ -182,7 +153,7 @@ static void test_timeout(void)
 	/* a timed waiter woken by set() well before its deadline */
 	ks_event_clear(&e);
 	t[0] = start_waiter(&w[0], &e, 5 * KS_NSEC_PER_SEC);
-	wait_asleep(&w[0]);
+	tap_waiter_asleep(&w[0]);
 	ks_event_set(&e);
 	pthread_join(t[0], NULL);
 	is(w[0].result, 0, "a timed waiter returns 0 when set() comes before its deadline");
@@ -192,7 +163,7 @@ static void test_timeout(void)
 static void test_set_and_clear(void)
 {
 	struct ks_event e = KS_EVENT_INIT;
-	struct waiter w[BUNCH];
+	struct tap_waiter w[BUNCH];
 	pthread_t t[BUNCH];
 	int n = 0;
 
@@ -201,7 +172,7 @@ static void test_set_and_clear(void)
 	for (int i = 0; i < BUNCH; i++)
 		t[i] = start_waiter(&w[i], &e, i % 2 ? -1 : 10 * KS_NSEC_PER_SEC);
 	for (int i = 0; i < BUNCH; i++)
-		wait_asleep(&w[i]);
+		tap_waiter_asleep(&w[i]);
 	ks_event_set(&e);
 	ks_event_clear(&e);
 	for (int i = 0; i < BUNCH; i++) {
@@ -218,7 +189,7 @@ static void test_set_and_clear(void)
 		uint32_t before = atomic_load(&e.word) & KS_EVENT_GEN_MASK;
 
 		t[0] = start_waiter(&w[0], &e, round % 2 ? -1 : 10 * KS_NSEC_PER_SEC);
-		wait_asleep(&w[0]);
+		tap_waiter_asleep(&w[0]);
 		ks_event_set(&e);
 		ks_event_clear(&e);
 		pthread_join(t[0], NULL);
@@ -233,7 +204,7 @@ static void test_set_and_clear(void)
 static void test_many_waiters(void)
 {
 	enum { N = 128 };
-	static struct waiter w[N];
+	static struct tap_waiter w[N];
 	static pthread_t t[N];
 	struct ks_event e = KS_EVENT_INIT;
 	int n = 0, asleep = 0;
@@ -242,7 +213,7 @@ static void test_many_waiters(void)
 	for (int i = 0; i < N; i++)
 		t[i] = start_waiter(&w[i], &e, i % 4 ? -1 : 30 * KS_NSEC_PER_SEC);
 	for (int i = 0; i < N; i++)
-		asleep += wait_asleep(&w[i]);
+		asleep += tap_waiter_asleep(&w[i]);
 	ok(asleep == N, "%d waiters asleep on one event (%d seen asleep)", N, asleep);
 	ks_event_set(&e);
 	ks_event_clear(&e);
@@ -276,13 +247,13 @@ static void test_signals(void)
 {
 	struct ks_event e = KS_EVENT_INIT;
 	struct tap_storm storm;
-	struct waiter w;
+	struct tap_waiter w;
 	unsigned long before;
 	pthread_t t;
 
 	tap_phase("signals during wait");
 	t = start_waiter(&w, &e, -1);
-	wait_asleep(&w);
+	tap_waiter_asleep(&w);
 	before = tap_signals_seen();
 	tap_storm_start(&storm, t, 200 * KS_NSEC_PER_USEC);
 	tap_sleep_ms(200);
@@ -305,7 +276,7 @@ static void test_signals(void)
 
 	tap_phase("spurious wake-ups during wait");
 	t = start_waiter(&w, &e, -1);
-	wait_asleep(&w);
+	tap_waiter_asleep(&w);
 	for (int i = 0; i < 100; i++) {
 		tap_futex_poke(&e.word);
 		if (i % 10 == 0)
@@ -331,7 +302,7 @@ static void test_signals(void)
 
 	/* a clear() alone (the word changes, no set) is not a reason to return either */
 	t = start_waiter(&w, &e, -1);
-	wait_asleep(&w);
+	tap_waiter_asleep(&w);
 	for (int i = 0; i < 20; i++) {
 		ks_event_clear(&e);
 		tap_futex_poke(&e.word);

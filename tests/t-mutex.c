@@ -10,50 +10,29 @@
 
 #include "tap.h"
 
-struct waiter {
-	struct ks_mutex *m;
-	int64_t timeout_ns;	/* < 0: ks_mutex_lock(); else ks_mutex_lock_timeout() */
-	atomic_int tid;
-	atomic_bool done;
-	int result;
-	int64_t took_ns;
-	bool unlock_after;
-};
-
-static void *waiter_main(void *arg)
+/* ks_mutex_lock, or ks_mutex_lock_timeout for timeout_ns >= 0, as a tap_waiter call. */
+static int lock_call(void *m, int64_t timeout_ns)
 {
-	struct waiter *w = arg;
-	int64_t t0;
-
-	atomic_store(&w->tid, ks_self_tid());
-	t0 = tap_now_ns();
-	if (w->timeout_ns < 0) {
-		ks_mutex_lock(w->m);
-		w->result = 0;
-	} else {
-		w->result = ks_mutex_lock_timeout(w->m, w->timeout_ns);
-	}
-	w->took_ns = tap_now_ns() - t0;
-	atomic_store(&w->done, true);
-	if (w->unlock_after && w->result == 0)
-		ks_mutex_unlock(w->m);
-	return NULL;
+	if (timeout_ns >= 0)
+		return ks_mutex_lock_timeout(m, timeout_ns);
+	ks_mutex_lock(m);
+	return 0;
 }
 
-static pthread_t start_waiter(struct waiter *w, struct ks_mutex *m, int64_t timeout_ns,
+/* The same, releasing the lock once it has it (after the waiter is done). */
+static int lock_unlock_call(void *m, int64_t timeout_ns)
+{
+	int r = lock_call(m, timeout_ns);
+
+	if (!r)
+		ks_mutex_unlock(m);
+	return r;
+}
+
+static pthread_t start_waiter(struct tap_waiter *w, struct ks_mutex *m, int64_t timeout_ns,
 			      bool unlock_after)
 {
-	memset(w, 0, sizeof(*w));
-	w->m = m;
-	w->timeout_ns = timeout_ns;
-	w->unlock_after = unlock_after;
-	return tap_thread(waiter_main, w);
-}
-
-static void wait_for_tid(struct waiter *w)
-{
-	while (!atomic_load(&w->tid))
-		tap_sleep_ms(1);
+	return tap_waiter_start(w, unlock_after ? lock_unlock_call : lock_call, m, timeout_ns);
 }
 
 static void test_basics(void)
@@ -97,7 +76,7 @@ static void test_basics(void)
 static void test_threads(void)
 {
 	struct ks_mutex m = KS_MUTEX_INIT;
-	struct waiter w;
+	struct tap_waiter w;
 	pthread_t t;
 
 	tap_phase("different thread");
@@ -111,8 +90,7 @@ static void test_threads(void)
 	/* test_reacquire: a waiter blocks until the holder releases. */
 	ks_mutex_lock(&m);
 	t = start_waiter(&w, &m, -1, true);
-	wait_for_tid(&w);
-	ok(tap_wait_asleep(atomic_load(&w.tid), 5000), "the waiter sleeps in the kernel");
+	ok(tap_waiter_asleep(&w), "the waiter sleeps in the kernel");
 	ok(!atomic_load(&w.done), "the waiter is blocked while the lock is held");
 	ks_mutex_unlock(&m);
 	pthread_join(t, NULL);
@@ -145,15 +123,14 @@ static void test_signals(void)
 {
 	struct ks_mutex m = KS_MUTEX_INIT;
 	struct tap_storm storm;
-	struct waiter w;
+	struct tap_waiter w;
 	unsigned long before;
 	pthread_t t;
 
 	tap_phase("signals during lock");
 	ks_mutex_lock(&m);
 	t = start_waiter(&w, &m, -1, true);
-	wait_for_tid(&w);
-	tap_wait_asleep(atomic_load(&w.tid), 5000);
+	tap_waiter_asleep(&w);
 	before = tap_signals_seen();
 	tap_storm_start(&storm, t, 200 * KS_NSEC_PER_USEC);
 	tap_sleep_ms(200);
@@ -178,8 +155,7 @@ static void test_signals(void)
 	tap_phase("spurious wake-ups");
 	ks_mutex_lock(&m);
 	t = start_waiter(&w, &m, -1, true);
-	wait_for_tid(&w);
-	tap_wait_asleep(atomic_load(&w.tid), 5000);
+	tap_waiter_asleep(&w);
 	for (int i = 0; i < 100; i++) {
 		tap_futex_poke(&m.state);
 		if (i % 10 == 0)
@@ -194,7 +170,8 @@ static void test_signals(void)
 
 	ks_mutex_lock(&m);
 	t = start_waiter(&w, &m, 150 * KS_NSEC_PER_MSEC, false);
-	wait_for_tid(&w);
+	while (!atomic_load(&w.tid))
+		tap_sleep_ms(1);
 	for (int i = 0; i < 50; i++) {
 		tap_futex_poke(&m.state);
 		tap_sleep_ms(2);

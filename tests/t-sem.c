@@ -16,47 +16,18 @@ static unsigned sem_nwaiters(struct ks_sem *s)
 	return (unsigned)(atomic_load(&s->word) >> KS_SEM_WAITER_SHIFT);
 }
 
-struct waiter {
-	struct ks_sem *s;
-	int64_t timeout_ns;	/* < 0: ks_sem_down(); else ks_sem_down_timeout() */
-	atomic_int tid;
-	atomic_bool done;
-	int result;
-	int64_t took_ns;
-};
-
-static void *waiter_main(void *arg)
+/* ks_sem_down, or ks_sem_down_timeout for timeout_ns >= 0, as a tap_waiter call. */
+static int sem_down_call(void *s, int64_t timeout_ns)
 {
-	struct waiter *w = arg;
-	int64_t t0;
-
-	atomic_store(&w->tid, ks_self_tid());
-	t0 = tap_now_ns();
-	if (w->timeout_ns < 0) {
-		ks_sem_down(w->s);
-		w->result = 0;
-	} else {
-		w->result = ks_sem_down_timeout(w->s, w->timeout_ns);
-	}
-	w->took_ns = tap_now_ns() - t0;
-	atomic_store(&w->done, true);
-	return NULL;
+	if (timeout_ns >= 0)
+		return ks_sem_down_timeout(s, timeout_ns);
+	ks_sem_down(s);
+	return 0;
 }
 
-static pthread_t start_waiter(struct waiter *w, struct ks_sem *s, int64_t timeout_ns)
+static pthread_t start_waiter(struct tap_waiter *w, struct ks_sem *s, int64_t timeout_ns)
 {
-	memset(w, 0, sizeof(*w));
-	w->s = s;
-	w->timeout_ns = timeout_ns;
-	return tap_thread(waiter_main, w);
-}
-
-/* Until the waiter has started and sleeps in the kernel (it may spin a little first). */
-static bool wait_asleep(struct waiter *w)
-{
-	while (!atomic_load(&w->tid))
-		tap_sleep_ms(1);
-	return tap_wait_asleep(atomic_load(&w->tid), 5000);
+	return tap_waiter_start(w, sem_down_call, s, timeout_ns);
 }
 
 static void test_constructor(void)
@@ -175,14 +146,14 @@ static void test_acquire_timeout(void)
 static void test_default_value(void)
 {
 	struct ks_sem s = KS_SEM_INIT(1);
-	struct waiter w;
+	struct tap_waiter w;
 	pthread_t t;
 
 	tap_phase("default value");
 	/* test_default_value: Semaphore() is 1; a second acquirer blocks until the release */
 	ks_sem_down(&s);
 	t = start_waiter(&w, &s, -1);
-	ok(wait_asleep(&w), "a second down sleeps in the kernel");
+	ok(tap_waiter_asleep(&w), "a second down sleeps in the kernel");
 	ok(!atomic_load(&w.done), "... blocked while the token is held");
 	is(sem_nwaiters(&s), 1, "... registered as one waiter");
 	ks_sem_up(&s);
@@ -192,7 +163,7 @@ static void test_default_value(void)
 	is(sem_nwaiters(&s), 0, "... and unregistered");
 
 	t = start_waiter(&w, &s, 5 * KS_NSEC_PER_SEC);
-	wait_asleep(&w);
+	tap_waiter_asleep(&w);
 	ks_sem_up(&s);
 	pthread_join(t, NULL);
 	is(w.result, 0, "a timed waiter gets the token when it comes before the deadline");
@@ -443,13 +414,13 @@ static void test_signals(void)
 {
 	struct ks_sem s = KS_SEM_INIT(0);
 	struct tap_storm storm;
-	struct waiter w;
+	struct tap_waiter w;
 	unsigned long before;
 	pthread_t t;
 
 	tap_phase("signals during down");
 	t = start_waiter(&w, &s, -1);
-	wait_asleep(&w);
+	tap_waiter_asleep(&w);
 	before = tap_signals_seen();
 	tap_storm_start(&storm, t, 200 * KS_NSEC_PER_USEC);
 	tap_sleep_ms(200);
@@ -471,7 +442,7 @@ static void test_signals(void)
 
 	tap_phase("spurious wake-ups during down");
 	t = start_waiter(&w, &s, -1);
-	wait_asleep(&w);
+	tap_waiter_asleep(&w);
 	for (int i = 0; i < 100; i++) {
 		tap_futex_poke(ks__sem_futex(&s));
 		if (i % 10 == 0)

@@ -327,4 +327,54 @@ static inline pthread_t tap_thread(void *(*fn)(void *), void *arg)
 	return t;
 }
 
+/* ---- a thread blocked in one call --------------------------------------------------------- */
+
+/*
+ * The tests' waiter: a thread that makes one blocking call and records how it ended. `call`
+ * gets the object and a timeout (negative: the form without a timeout) and returns the call's
+ * result; the test reads `done` while it waits, then `result` and `took_ns`.
+ */
+typedef int tap_wait_fn(void *obj, int64_t timeout_ns);
+
+struct tap_waiter {
+	tap_wait_fn *call;
+	void *obj;
+	int64_t timeout_ns;
+	atomic_int tid;
+	atomic_bool done;
+	int result;
+	int64_t took_ns;
+};
+
+static void *tap__waiter_main(void *arg)
+{
+	struct tap_waiter *w = arg;
+	int64_t t0;
+
+	atomic_store(&w->tid, (int)syscall(SYS_gettid));
+	t0 = tap_now_ns();
+	w->result = w->call(w->obj, w->timeout_ns);
+	w->took_ns = tap_now_ns() - t0;
+	atomic_store(&w->done, true);
+	return NULL;
+}
+
+static inline pthread_t tap_waiter_start(struct tap_waiter *w, tap_wait_fn *call, void *obj,
+					 int64_t timeout_ns)
+{
+	memset(w, 0, sizeof(*w));
+	w->call = call;
+	w->obj = obj;
+	w->timeout_ns = timeout_ns;
+	return tap_thread(tap__waiter_main, w);
+}
+
+/* Until the waiter has started and sleeps in the kernel (it may spin a little first). */
+static inline bool tap_waiter_asleep(struct tap_waiter *w)
+{
+	while (!atomic_load(&w->tid))
+		tap_sleep_ms(1);
+	return tap_wait_asleep(atomic_load(&w->tid), 5000);
+}
+
 #endif /* KSYNC_TESTS_TAP_H */
