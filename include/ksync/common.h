@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Flags for the _init() functions. */
@@ -21,6 +22,10 @@
 
 #define ks_likely(x)	__builtin_expect(!!(x), 1)
 #define ks_unlikely(x)	__builtin_expect(!!(x), 0)
+
+/* The structure that embeds `ptr` as its `member` (the kernel's container_of). */
+#define ks_container_of(ptr, type, member)					\
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 /* Relaxed accesses to words that are also touched atomically elsewhere. */
 #define KS_READ_ONCE(p)		atomic_load_explicit((p), memory_order_relaxed)

@@ -25,12 +25,6 @@
 
 #include <ksync/common.h>
 
-#ifndef ks_container_of
-/* The structure that embeds `ptr` as its `member`. */
-#define ks_container_of(ptr, type, member)						\
-	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
-#endif
-
 struct ks_llist_node {
 	struct ks_llist_node *next;	/* written by the node's owner, before publishing it */
 };
