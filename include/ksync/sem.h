@@ -85,7 +85,8 @@ static inline int ks_sem_down_timeout(struct ks_sem *s, int64_t timeout_ns)
 
 /*
  * Adds n tokens: 0, or -EOVERFLOW (and the value unchanged) if it would pass the bound (a
- * bounded semaphore's initial value, else KS_SEM_VALUE_MAX). n == 0 does nothing.
+ * bounded semaphore's initial value, else KS_SEM_VALUE_MAX); -EINVAL for n == 0, as Python's
+ * release(n) refuses n < 1.
  */
 static inline int ks_sem_up_n(struct ks_sem *s, unsigned n)
 {
@@ -95,8 +96,8 @@ static inline int ks_sem_up_n(struct ks_sem *s, unsigned n)
 	uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
 	uint32_t nwaiters;
 
-	if (!n)
-		return 0;
+	if (ks_unlikely(!n))
+		return -EINVAL;
 	do {
 		if (n > bound - (uint32_t)(w & KS_SEM_VALUE_MASK))
 			return -EOVERFLOW;
