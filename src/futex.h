@@ -33,17 +33,39 @@ static inline int ks_futex_op(unsigned flags, int op)
 }
 
 /*
- * Sleep while *word == expected, until woken or until the absolute CLOCK_MONOTONIC deadline
- * (NULL: no deadline).
+ * Sleep while *word == expected, as a waiter of the classes in `bits` (see
+ * ks_futex_wake_bits()), until woken or until the absolute CLOCK_MONOTONIC deadline (NULL: no
+ * deadline).
  */
-static inline int ks_futex_wait(_Atomic uint32_t *word, uint32_t expected,
-				const struct timespec *deadline, unsigned flags)
+static inline int ks_futex_wait_bits(_Atomic uint32_t *word, uint32_t expected,
+				     const struct timespec *deadline, unsigned flags, uint32_t bits)
 {
 	ks__futex_calls++;
 	if (syscall(SYS_futex, word, ks_futex_op(flags, FUTEX_WAIT_BITSET), expected, deadline,
-		    NULL, FUTEX_BITSET_MATCH_ANY) == 0)
+		    NULL, bits) == 0)
 		return 0;
 	return -errno;
+}
+
+/* Sleep while *word == expected, until woken or until the deadline (NULL: none). */
+static inline int ks_futex_wait(_Atomic uint32_t *word, uint32_t expected,
+				const struct timespec *deadline, unsigned flags)
+{
+	return ks_futex_wait_bits(word, expected, deadline, flags, FUTEX_BITSET_MATCH_ANY);
+}
+
+/*
+ * Wake up to n of the waiters on `word` whose classes meet `bits`: two kinds of waiter can sleep
+ * on one word and be woken separately (a rwlock's readers and writers). Address only, as below.
+ */
+static inline int ks_futex_wake_bits(_Atomic uint32_t *word, int n, unsigned flags,
+				     uint32_t bits)
+{
+	long r;
+
+	ks__futex_calls++;
+	r = syscall(SYS_futex, word, ks_futex_op(flags, FUTEX_WAKE_BITSET), n, NULL, NULL, bits);
+	return r < 0 ? -errno : (int)r;
 }
 
 /*

@@ -3,20 +3,21 @@
  * ks_rwlock slow paths. The state word's encoding is in include/ksync/rwlock.h; the design and
  * its invariants in docs/rwlock.md. In short:
  *
- *  - Readers sleep on `state` after setting READERS_WAITING; writers sleep on `writer_notify`
- *    after setting WRITERS_WAITING. A reader may lock only while neither bit is set and no
- *    writer holds the lock: a waiting writer blocks new readers, so writers are not starved.
- *  - The unlock that leaves the lock free clears the bits it acts on: it wakes one writer if
- *    WRITERS_WAITING was set, and all readers only if no writer was actually asleep (else the
- *    woken writer takes the lock, and its own unlock wakes the readers).
- *  - A woken writer that fails to get the lock sets WRITERS_WAITING again, on behalf of any
- *    writer still asleep; and once it has slept it takes the lock with WRITERS_WAITING set, for
- *    the same reason (at worst a spare wake-up). A writer that times out has no such later
- *    chance: it clears WRITERS_WAITING (waking the readers it was holding back) and wakes one
- *    writer, who re-registers if it still has to wait. So neither side can sleep on a bit that
- *    nobody will act on.
- *  - The unlocker touches the lock after its releasing CAS (to clear bits and bump
- *    writer_notify): a rwlock must outlive every unlock call in progress (docs/rwlock.md).
+ *  - Readers and writers all sleep on `state`, told apart by their futex bitset (readers
+ *    KS_RWLOCK_WAKE_READERS, writers KS_RWLOCK_WAKE_WRITERS). A reader sets READERS_WAITING
+ *    before it sleeps, a writer WRITERS_WAITING. Sleeping on the word that every lock and unlock
+ *    changes is what makes a lost wake-up impossible: a waiter that is not yet queued when the
+ *    state changes sees the change and does not sleep.
+ *  - Only a writer that holds or waits for the lock keeps readers out (writer preference).
+ *    READERS_WAITING only means "readers may sleep: wake them"; it never blocks a reader.
+ *  - The unlock that frees the lock clears, in its releasing CAS itself, the bit it acts on:
+ *    WRITERS_WAITING if set (then it wakes one writer, and the readers only if no writer was
+ *    asleep), else READERS_WAITING (then it wakes the readers). After that CAS it uses the
+ *    lock's address only: the next owner may free it at once (glibc bug 13690's pattern).
+ *  - A woken writer that fails to get the lock sets WRITERS_WAITING again; once it has slept it
+ *    takes the lock with WRITERS_WAITING set, on behalf of writers that may still sleep (at worst
+ *    a spare wake-up). A writer that times out clears WRITERS_WAITING (and READERS_WAITING unless
+ *    the lock is write-locked) and wakes one writer and the readers it was holding back.
  */
 #include "deadline.h"
 #include "futex.h"
@@ -27,7 +28,6 @@
 void ks_rwlock_init(struct ks_rwlock *rw, unsigned flags)
 {
 	atomic_init(&rw->state, 0);
-	atomic_init(&rw->writer_notify, 0);
 	rw->flags = flags & KS_SHARED;
 }
 
@@ -65,43 +65,15 @@ static uint32_t ks_rwlock_spin_write(struct ks_rwlock *rw)
 	return state;
 }
 
-/* Wakes one writer; true if one was asleep (false may also mean one is about to sleep). */
-static bool ks_rwlock_wake_writer(struct ks_rwlock *rw)
+/* Address only: the lock may be freed by now. True if a writer was asleep. */
+static bool ks_rwlock_wake_writer(_Atomic uint32_t *state, unsigned flags)
 {
-	/* release: pairs with the acquire load of writer_notify in the writer's slow path */
-	atomic_fetch_add_explicit(&rw->writer_notify, 1, memory_order_release);
-	return ks_futex_wake(&rw->writer_notify, 1, rw->flags) > 0;
+	return ks_futex_wake_bits(state, 1, flags, KS_RWLOCK_WAKE_WRITERS) > 0;
 }
 
-static void ks_rwlock_wake_readers(struct ks_rwlock *rw)
+static void ks_rwlock_wake_readers(_Atomic uint32_t *state, unsigned flags)
 {
-	ks_futex_wake(&rw->state, INT_MAX, rw->flags);
-}
-
-/*
- * The lock was just left free, in `state`, with waiting bits set. A writer goes first; the
- * readers are woken only if no writer was. If the lock is taken again meanwhile, its new
- * holder's unlock inherits the bits, and the work.
- */
-static void ks_rwlock_wake_writer_or_readers(struct ks_rwlock *rw, uint32_t state)
-{
-	while (is_unlocked(state) && (state & KS_RWLOCK_WAITING)) {
-		uint32_t next = state & KS_RWLOCK_WRITERS_WAITING ?
-				state & ~KS_RWLOCK_WRITERS_WAITING : state & ~KS_RWLOCK_WAITING;
-
-		/* relaxed: the caller's unlock was the release; this only hands out wake-ups */
-		if (!atomic_compare_exchange_weak_explicit(&rw->state, &state, next,
-							   memory_order_relaxed,
-							   memory_order_relaxed))
-			continue;
-		if (!(state & KS_RWLOCK_WRITERS_WAITING)) {
-			ks_rwlock_wake_readers(rw);
-			return;
-		}
-		if (ks_rwlock_wake_writer(rw) || !(next & KS_RWLOCK_READERS_WAITING))
-			return;
-		state = next;	/* no writer was asleep: the readers must not wait for one */
-	}
+	ks_futex_wake_bits(state, INT_MAX, flags, KS_RWLOCK_WAKE_READERS);
 }
 
 /*
@@ -123,9 +95,9 @@ static void ks_rwlock_writer_gives_up(struct ks_rwlock *rw)
 		 !atomic_compare_exchange_weak_explicit(&rw->state, &state, next,
 							memory_order_relaxed,
 							memory_order_relaxed));
-	ks_rwlock_wake_writer(rw);
+	ks_rwlock_wake_writer(&rw->state, rw->flags);
 	if ((state & KS_RWLOCK_READERS_WAITING) && !(next & KS_RWLOCK_READERS_WAITING))
-		ks_rwlock_wake_readers(rw);
+		ks_rwlock_wake_readers(&rw->state, rw->flags);
 }
 
 static int ks_rwlock_read_contended(struct ks_rwlock *rw, const struct ks_deadline *d)
@@ -157,7 +129,8 @@ static int ks_rwlock_read_contended(struct ks_rwlock *rw, const struct ks_deadli
 				continue;
 			state |= KS_RWLOCK_READERS_WAITING;
 		}
-		r = ks_futex_wait(&rw->state, state, ks_deadline_ts(d), rw->flags);
+		r = ks_futex_wait_bits(&rw->state, state, ks_deadline_ts(d), rw->flags,
+				       KS_RWLOCK_WAKE_READERS);
 		if (r == -ETIMEDOUT)
 			return -ETIMEDOUT;
 		/* 0, -EAGAIN, -EINTR: look again; the deadline is absolute */
@@ -171,7 +144,6 @@ static int ks_rwlock_write_contended(struct ks_rwlock *rw, const struct ks_deadl
 	uint32_t others = 0;	/* WRITERS_WAITING once we have waited: others may wait too */
 
 	for (;;) {
-		uint32_t seq;
 		int r;
 
 		if (is_unlocked(state)) {
@@ -185,21 +157,21 @@ static int ks_rwlock_write_contended(struct ks_rwlock *rw, const struct ks_deadl
 		}
 		if (ks_deadline_expired(d))
 			goto timed_out;
-		if (!(state & KS_RWLOCK_WRITERS_WAITING) &&
-		    !atomic_compare_exchange_weak_explicit(&rw->state, &state,
-							   state | KS_RWLOCK_WRITERS_WAITING,
-							   memory_order_relaxed,
-							   memory_order_relaxed))
-			continue;
+		if (!(state & KS_RWLOCK_WRITERS_WAITING)) {
+			if (!atomic_compare_exchange_weak_explicit(&rw->state, &state,
+								   state |
+								   KS_RWLOCK_WRITERS_WAITING,
+								   memory_order_relaxed,
+								   memory_order_relaxed))
+				continue;
+			state |= KS_RWLOCK_WRITERS_WAITING;
+		}
 		others = KS_RWLOCK_WRITERS_WAITING;
-		/* acquire: pairs with the bump in ks_rwlock_wake_writer(), so `state` is fresh */
-		seq = atomic_load_explicit(&rw->writer_notify, memory_order_acquire);
-		state = atomic_load_explicit(&rw->state, memory_order_relaxed);
-		if (is_unlocked(state) || !(state & KS_RWLOCK_WRITERS_WAITING))
-			continue;
-		r = ks_futex_wait(&rw->writer_notify, seq, ks_deadline_ts(d), rw->flags);
+		r = ks_futex_wait_bits(&rw->state, state, ks_deadline_ts(d), rw->flags,
+				       KS_RWLOCK_WAKE_WRITERS);
 		if (r == -ETIMEDOUT)
 			goto timed_out;
+		/* 0, -EAGAIN, -EINTR: look again; the deadline is absolute */
 		state = ks_rwlock_spin_write(rw);
 	}
 timed_out:
@@ -209,14 +181,19 @@ timed_out:
 }
 
 /* timeout_ns < 0: no deadline (the inline front has already rejected negative timeouts). */
+static void ks_rwlock_deadline(struct ks_deadline *d, int64_t timeout_ns)
+{
+	if (timeout_ns < 0)
+		ks_deadline_forever(d);
+	else
+		ks_deadline_init(d, timeout_ns);
+}
+
 int ks__rwlock_read_lock_slow(struct ks_rwlock *rw, int64_t timeout_ns)
 {
 	struct ks_deadline d;
 
-	if (timeout_ns < 0)
-		ks_deadline_forever(&d);
-	else
-		ks_deadline_init(&d, timeout_ns);
+	ks_rwlock_deadline(&d, timeout_ns);
 	if (d.now)
 		return ks_rwlock_read_trylock(rw) ? 0 : -ETIMEDOUT;
 	return ks_rwlock_read_contended(rw, &d);
@@ -226,49 +203,63 @@ int ks__rwlock_write_lock_slow(struct ks_rwlock *rw, int64_t timeout_ns)
 {
 	struct ks_deadline d;
 
-	if (timeout_ns < 0)
-		ks_deadline_forever(&d);
-	else
-		ks_deadline_init(&d, timeout_ns);
+	ks_rwlock_deadline(&d, timeout_ns);
 	if (d.now)
 		return ks_rwlock_write_trylock(rw) ? 0 : -ETIMEDOUT;
 	return ks_rwlock_write_contended(rw, &d);
 }
 
-int ks__rwlock_read_unlock_slow(struct ks_rwlock *rw)
+/* Does `state` show a hold of the kind `held` (KS_RWLOCK_READER or KS_RWLOCK_WRITER)? */
+static bool ks_rwlock_holds(uint32_t state, uint32_t held)
 {
+	if (held == KS_RWLOCK_WRITER)
+		return is_write_locked(state);
+	return !is_unlocked(state) && !is_write_locked(state);
+}
+
+/*
+ * Gives up one hold of the kind `held`. The releasing CAS also clears the waiting bit that this
+ * unlock acts on; after it, the lock is used as an address only (see the top of this file).
+ */
+static int ks_rwlock_unlock(struct ks_rwlock *rw, uint32_t held)
+{
+	_Atomic uint32_t *word = &rw->state;
+	unsigned flags = rw->flags;		/* read before the release: rw may be freed after */
 	uint32_t state = atomic_load_explicit(&rw->state, memory_order_relaxed);
+	uint32_t next;
 
 	do {
-		if (is_unlocked(state) || is_write_locked(state))
+		if (!ks_rwlock_holds(state, held))
 			return -EPERM;
-		/* release: pairs with the acquire of the next writer */
-	} while (!atomic_compare_exchange_weak_explicit(&rw->state, &state,
-							state - KS_RWLOCK_READER,
+		next = state - held;
+		if (is_unlocked(next))
+			next &= next & KS_RWLOCK_WRITERS_WAITING ? ~KS_RWLOCK_WRITERS_WAITING :
+								    ~KS_RWLOCK_READERS_WAITING;
+		/* release: pairs with the acquire of the next reader or writer */
+	} while (!atomic_compare_exchange_weak_explicit(&rw->state, &state, next,
 							memory_order_release,
 							memory_order_relaxed));
-	state -= KS_RWLOCK_READER;
-	if (is_unlocked(state) && (state & KS_RWLOCK_WAITING))
-		ks_rwlock_wake_writer_or_readers(rw, state);
+	if (!is_unlocked(next))
+		return 0;
+	if (state & KS_RWLOCK_WRITERS_WAITING) {
+		/* a writer goes first; the readers only if none was asleep to take the lock */
+		if (ks_rwlock_wake_writer(word, flags) || !(state & KS_RWLOCK_READERS_WAITING))
+			return 0;
+	} else if (!(state & KS_RWLOCK_READERS_WAITING)) {
+		return 0;
+	}
+	ks_rwlock_wake_readers(word, flags);
 	return 0;
+}
+
+int ks__rwlock_read_unlock_slow(struct ks_rwlock *rw)
+{
+	return ks_rwlock_unlock(rw, KS_RWLOCK_READER);
 }
 
 int ks__rwlock_write_unlock_slow(struct ks_rwlock *rw)
 {
-	uint32_t state = atomic_load_explicit(&rw->state, memory_order_relaxed);
-
-	do {
-		if (!is_write_locked(state))
-			return -EPERM;
-		/* release: pairs with the acquire of the next reader or writer */
-	} while (!atomic_compare_exchange_weak_explicit(&rw->state, &state,
-							state - KS_RWLOCK_WRITER,
-							memory_order_release,
-							memory_order_relaxed));
-	state -= KS_RWLOCK_WRITER;
-	if (state & KS_RWLOCK_WAITING)
-		ks_rwlock_wake_writer_or_readers(rw, state);
-	return 0;
+	return ks_rwlock_unlock(rw, KS_RWLOCK_WRITER);
 }
 
 /*
@@ -291,6 +282,6 @@ int ks_rwlock_downgrade(struct ks_rwlock *rw)
 							memory_order_release,
 							memory_order_relaxed));
 	if ((state & KS_RWLOCK_READERS_WAITING) && !(next & KS_RWLOCK_READERS_WAITING))
-		ks_rwlock_wake_readers(rw);
+		ks_rwlock_wake_readers(&rw->state, rw->flags);
 	return 0;
 }

@@ -261,7 +261,6 @@ static void test_interruptions(enum mode mode)
 	tap_phase(mode == READ ? "spurious: reader" : "spurious: writer");
 	for (int i = 0; i < 100; i++) {
 		tap_futex_poke(&rw.state);
-		tap_futex_poke(&rw.writer_notify);
 		if (i % 10 == 0)
 			tap_sleep_ms(1);
 	}
@@ -283,7 +282,6 @@ static void test_interruptions(enum mode mode)
 	tap_storm_start(&storm, t, 300 * KS_NSEC_PER_USEC);
 	for (int i = 0; i < 50; i++) {
 		tap_futex_poke(&rw.state);
-		tap_futex_poke(&rw.writer_notify);
 		tap_sleep_ms(2);
 	}
 	pthread_join(t, NULL);
@@ -605,6 +603,65 @@ static void test_process_shared(void)
 	munmap(s, sizeof(*s));
 }
 
+/*
+ * glibc bug 13690's pattern: the last reader's unlock hands the lock to a sleeping writer, which
+ * takes it, releases it and unmaps its page at once. An unlock that touched the lock after its
+ * releasing CAS would fault here (or be caught by ASan).
+ */
+struct unmap_slot {
+	struct ks_rwlock *_Atomic rw;
+	atomic_bool stop;
+	atomic_long rounds;
+};
+
+static void *unmap_writer(void *arg)
+{
+	struct unmap_slot *slot = arg;
+
+	while (!atomic_load(&slot->stop)) {
+		struct ks_rwlock *rw = atomic_load(&slot->rw);
+
+		if (!rw)
+			continue;
+		ks_rwlock_write_lock(rw);	/* sleeps until the reader's unlock */
+		ks_rwlock_write_unlock(rw);
+		atomic_store(&slot->rw, NULL);
+		munmap(rw, 4096);
+		atomic_fetch_add(&slot->rounds, 1);
+	}
+	return NULL;
+}
+
+static void test_unmap_after_unlock(void)
+{
+	struct unmap_slot slot = { .rw = NULL };
+	int64_t end = tap_deadline_in_ms(tap_stress_ms() / 2);
+	pthread_t t;
+
+	tap_phase("unmapped after unlock (glibc 13690)");
+	t = tap_thread(unmap_writer, &slot);
+	while (tap_before(end)) {
+		struct ks_rwlock *rw = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+					    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (rw == MAP_FAILED)
+			break;
+		ks_rwlock_init(rw, 0);
+		ks_rwlock_read_lock(rw);
+		atomic_store(&slot.rw, rw);
+		/* until the writer has registered (it may spin a little before) */
+		while (!(atomic_load(&rw->state) & KS_RWLOCK_WRITERS_WAITING))
+			ks_cpu_relax();
+		ks_rwlock_read_unlock(rw);	/* wakes the writer, which unmaps the page */
+		while (atomic_load(&slot.rw))
+			;
+	}
+	atomic_store(&slot.stop, true);
+	pthread_join(t, NULL);
+	ok(atomic_load(&slot.rounds) > 0, "%ld rwlocks unmapped by the next owner right after the "
+	   "last reader's unlock", atomic_load(&slot.rounds));
+}
+
 int main(void)
 {
 	tap_start(120);
@@ -617,6 +674,7 @@ int main(void)
 	test_no_syscalls();
 	test_process_shared();
 	test_no_writer_starvation();
+	test_unmap_after_unlock();
 	test_stress();
 	return tap_done();
 }

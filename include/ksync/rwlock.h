@@ -1,19 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * struct ks_rwlock — a writer-preferring readers/writer lock on two futex words, after the design
- * of Rust's std (library/std/src/sys/sync/rwlock/futex.rs).
+ * struct ks_rwlock — a writer-preferring readers/writer lock on one futex word, after the design
+ * of Rust's std (library/std/src/sys/sync/rwlock/futex.rs), with readers and writers asleep on
+ * the same word and woken separately by futex bitsets.
  *
  * state:
  *	bits 0-29	0: unlocked; 1 … 2^30-2: held by that many readers; 2^30-1: write-locked
- *	bit 30		READERS_WAITING: a reader may sleep on `state`
- *	bit 31		WRITERS_WAITING: a writer may sleep on `writer_notify`
- * writer_notify: a sequence bumped before every writer wake-up, so that a writer going to sleep
- *	cannot miss one (it sleeps only on the value it read before re-checking `state`).
+ *	bit 30		READERS_WAITING: a reader may sleep on `state` (bitset KS_RWLOCK_WAKE_READERS)
+ *	bit 31		WRITERS_WAITING: a writer may sleep on `state` (bitset KS_RWLOCK_WAKE_WRITERS)
  *
  * Fast paths (inline, one load and one CAS, no call): read_lock adds a reader while no writer
  * holds or waits; write_lock is 0 → WRITE_LOCKED; each unlock is one CAS when nobody waits. A
  * waiting writer stops new readers (writer preference), so readers cannot starve writers. The
- * last unlock wakes one writer if any waits, else all readers. See docs/rwlock.md.
+ * last unlock wakes one writer if any waits, else all readers, and touches the lock only as an
+ * address after its releasing CAS. See docs/rwlock.md.
  */
 #ifndef KSYNC_RWLOCK_H
 #define KSYNC_RWLOCK_H
@@ -22,7 +22,6 @@
 
 struct ks_rwlock {
 	_Atomic uint32_t state;
-	_Atomic uint32_t writer_notify;
 	uint32_t flags;		/* KS_SHARED */
 };
 
@@ -34,7 +33,11 @@ struct ks_rwlock {
 #define KS_RWLOCK_WRITERS_WAITING	(1u << 31)
 #define KS_RWLOCK_WAITING		(KS_RWLOCK_READERS_WAITING | KS_RWLOCK_WRITERS_WAITING)
 
-#define KS_RWLOCK_INIT { .state = 0, .writer_notify = 0, .flags = 0 }
+/* The futex bitsets of the two kinds of sleeper on `state`. */
+#define KS_RWLOCK_WAKE_READERS		0x1u
+#define KS_RWLOCK_WAKE_WRITERS		0x2u
+
+#define KS_RWLOCK_INIT { .state = 0, .flags = 0 }
 
 void ks_rwlock_init(struct ks_rwlock *rw, unsigned flags);
 int ks__rwlock_read_lock_slow(struct ks_rwlock *rw, int64_t timeout_ns);
@@ -43,10 +46,14 @@ int ks__rwlock_read_unlock_slow(struct ks_rwlock *rw);
 int ks__rwlock_write_unlock_slow(struct ks_rwlock *rw);
 int ks_rwlock_downgrade(struct ks_rwlock *rw);
 
-/* No writer holds or waits, nobody is being woken, and the reader count has room. */
+/*
+ * No writer holds or waits, and the reader count has room. READERS_WAITING does not keep a
+ * reader out: it only tells an unlock that readers may need waking.
+ */
 static inline bool ks__rwlock_read_lockable(uint32_t state)
 {
-	return (state & KS_RWLOCK_MASK) < KS_RWLOCK_MAX_READERS && !(state & KS_RWLOCK_WAITING);
+	return (state & KS_RWLOCK_MASK) < KS_RWLOCK_MAX_READERS &&
+	       !(state & KS_RWLOCK_WRITERS_WAITING);
 }
 
 static inline bool ks__rwlock_read_trylock_once(struct ks_rwlock *rw)
