@@ -83,7 +83,7 @@ static bool ks_ring_attempt(struct ks_ring *r, bool push, void **item)
 static int ks_ring_wait(struct ks_ring *r, bool push, void **item, const struct ks_deadline *d)
 {
 	struct ks_ring_waitq *q = push ? &r->not_full : &r->not_empty;
-	unsigned spins = KS_SPIN_LIMIT;
+	unsigned budget = ks_spin_budget(KS_SPIN_LIMIT), spins = budget;
 	int ret = 0;
 
 	if (d->now)
@@ -91,9 +91,13 @@ static int ks_ring_wait(struct ks_ring *r, bool push, void **item, const struct 
 	/* the other side is probably running: a few polite retries cost less than a sleep */
 	while (spins--) {
 		ks_cpu_relax();
-		if (ks_ring_attempt(r, push, item))
+		if (ks_ring_attempt(r, push, item)) {
+			ks_spin_feedback(true);
 			goto done;
+		}
 	}
+	if (budget)
+		ks_spin_feedback(false);
 
 	atomic_fetch_add_explicit(&q->nwaiters, 1, memory_order_relaxed);
 	for (;;) {
