@@ -33,6 +33,7 @@ void ks__cond_wake(struct ks_cond *c, int n)
 {
 	unsigned flags = c->flags;	/* read before the bump: after it, c may be freed */
 
+	/* release: pairs with the waiter's acquire load of seq that sees the bump */
 	atomic_fetch_add_explicit(&c->seq, 1, memory_order_release);
 	ks_futex_wake(&c->seq, n, flags);
 }
@@ -61,6 +62,8 @@ static int ks_cond_sleep(struct ks_cond *c, uint32_t seq, const struct ks_deadli
 	({									\
 		uint32_t ks__seq;						\
 		int ks__r;							\
+		/* relaxed, both: the lock's release, next, publishes them to	\
+		 * any notifier that takes the lock afterwards */		\
 		atomic_fetch_add_explicit(&(c)->nwaiters, 1, memory_order_relaxed); \
 		ks__seq = atomic_load_explicit(&(c)->seq, memory_order_relaxed); \
 		release;							\

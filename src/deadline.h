@@ -73,19 +73,4 @@ static inline bool ks_deadline_expired(const struct ks_deadline *d)
 	       (now.tv_sec == d->ts.tv_sec && now.tv_nsec >= d->ts.tv_nsec);
 }
 
-/* Nanoseconds left (0 when passed; INT64_MAX when forever). */
-static inline int64_t ks_deadline_left_ns(const struct ks_deadline *d)
-{
-	struct timespec now;
-	int64_t left;
-
-	if (d->forever)
-		return INT64_MAX;
-	if (d->now)
-		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	left = (d->ts.tv_sec - now.tv_sec) * KS_NSEC_PER_SEC + (d->ts.tv_nsec - now.tv_nsec);
-	return left > 0 ? left : 0;
-}
-
 #endif /* KSYNC_SRC_DEADLINE_H */

@@ -82,19 +82,4 @@ static inline int ks_futex_wake(_Atomic uint32_t *word, int n, unsigned flags)
 	return r < 0 ? -errno : (int)r;
 }
 
-/*
- * Wake up to n_wake waiters of `from` and move up to n_move of the rest onto `to`, provided
- * *from still equals expected (-EAGAIN otherwise).
- */
-static inline int ks_futex_cmp_requeue(_Atomic uint32_t *from, uint32_t expected, int n_wake,
-				       int n_move, _Atomic uint32_t *to, unsigned flags)
-{
-	long r;
-
-	ks__futex_calls++;
-	r = syscall(SYS_futex, from, ks_futex_op(flags, FUTEX_CMP_REQUEUE), n_wake,
-		    (unsigned long)n_move, to, expected);
-	return r < 0 ? -errno : (int)r;
-}
-
 #endif /* KSYNC_SRC_FUTEX_H */

@@ -27,10 +27,6 @@
 #define ks_container_of(ptr, type, member)					\
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
-/* Relaxed accesses to words that are also touched atomically elsewhere. */
-#define KS_READ_ONCE(p)		atomic_load_explicit((p), memory_order_relaxed)
-#define KS_WRITE_ONCE(p, v)	atomic_store_explicit((p), (v), memory_order_relaxed)
-
 /* One polite iteration of a busy-wait loop. */
 static inline void ks_cpu_relax(void)
 {
