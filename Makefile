@@ -18,10 +18,11 @@ INCDIR    ?= $(PREFIX)/include
 
 comma     := ,
 SANITIZE  ?=
+KS_INJECT ?=
 ifeq ($(SANITIZE),)
-O         ?= build
+O         ?= build$(if $(KS_INJECT),/inject)
 else
-O         ?= build/san-$(subst $(comma),-,$(SANITIZE))
+O         ?= build/san-$(subst $(comma),-,$(SANITIZE))$(if $(KS_INJECT),-inject)
 endif
 
 CC        ?= cc
@@ -32,6 +33,9 @@ KS_CFLAGS := -std=gnu11 -Wall -Wextra $(WERROR) -pthread -fPIC -D_GNU_SOURCE \
              -Iinclude -MMD -MP $(OPT)
 KS_CXXFLAGS := -std=c++17 -Wall -Wextra $(WERROR) -pthread -Iinclude -MMD -MP $(OPT)
 KS_LDFLAGS  := -pthread
+ifneq ($(KS_INJECT),)
+KS_CFLAGS   += -DKS_INJECT=1
+endif
 ifneq ($(SANITIZE),)
 KS_CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
 KS_CXXFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
@@ -143,7 +147,9 @@ help:
 	@echo '  deps           install the Debian packages ksync needs (root), or print the line'
 	@echo '  clean          remove build outputs'
 	@echo 'Variables: V=1 (verbose), O=dir (outputs), SANITIZE=thread|address,undefined,'
-	@echo '           KS_STRESS_MS=n (wall-clock length of each stress phase), WERROR= (no -Werror)'
+	@echo '           KS_STRESS_MS=n (wall-clock length of each stress phase), WERROR= (no -Werror),'
+	@echo '           KS_INJECT=1 (race-widening delays at the windows marked in src/, into'
+	@echo '           $$(O)=build/inject; KS_INJECT_RATE, KS_INJECT_US tune them at run time)'
 
 .PHONY: all tests check install deps clean help
 
