@@ -153,7 +153,7 @@ int ks_thread_join(struct ks_thread *t, void **ret)
 	return ks_thread_join_deadline(t, &forever, ret);
 }
 
-int ks_thread_join_timeout(struct ks_thread *t, int64_t timeout_ns, void **ret)
+int ks_thread_join_timeout(struct ks_thread *t, void **ret, int64_t timeout_ns)
 {
 	struct ks_deadline d;
 	int r = ks_deadline_init(&d, timeout_ns);

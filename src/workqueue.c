@@ -150,7 +150,7 @@ static void *ks_worker_main(void *arg)
 		fn = w->fn;
 		ks_mutex_unlock(&wq->lock);
 
-		/* acq_rel: pairs with the exchange in ks_queue_work(): a queuer that found the bit
+		/* acq_rel: pairs with the exchange in ks_workqueue_queue(): a queuer that found the bit
 		 * set wrote its data before, and this run sees it */
 		atomic_exchange_explicit(&w->pending, 0, memory_order_acq_rel);
 		fn(w);		/* from here on, w may be freed or queued again */
@@ -205,7 +205,7 @@ int ks_workqueue_create(struct ks_workqueue **wqp, unsigned nthreads)
 	return 0;
 }
 
-bool ks_queue_work(struct ks_workqueue *wq, struct ks_work *work)
+bool ks_workqueue_queue(struct ks_workqueue *wq, struct ks_work *work)
 {
 	if (!work || !work->fn)
 		return false;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * ks_mcs_lock: the queue lock's semantics, -EPERM for a node that does not hold it, FIFO
+ * struct ks_mcs: the queue lock's semantics, -EPERM for a node that does not hold it, FIFO
  * hand-off, zero futex calls even under contention, use across fork() with the lock and the
  * nodes in MAP_SHARED memory, and a wall-clock stress (few threads: see t-spinlock.c).
  */
@@ -12,11 +12,11 @@
 
 static void test_basics(void)
 {
-	struct ks_mcs_lock l = KS_MCS_LOCK_INIT, d;
+	struct ks_mcs l = KS_MCS_INIT, d;
 	struct ks_mcs_node n = KS_MCS_NODE_INIT, other = KS_MCS_NODE_INIT;
 
 	tap_phase("basics");
-	ok(!ks_mcs_is_locked(&l), "KS_MCS_LOCK_INIT is unlocked");
+	ok(!ks_mcs_is_locked(&l), "KS_MCS_INIT is unlocked");
 	is(ks_mcs_unlock(&l, &n), -EPERM, "unlocking a free lock with a fresh node: -EPERM");
 	ks_mcs_lock(&l, &n);
 	ok(ks_mcs_is_locked(&l), "locked after lock");
@@ -31,14 +31,14 @@ static void test_basics(void)
 	is(ks_mcs_unlock(&l, &other), 0, "unlock after trylock");
 	ok(!ks_mcs_is_locked(&l), "free again");
 
-	ks_mcs_lock_init(&d, KS_SHARED);
-	ok(!ks_mcs_is_locked(&d), "ks_mcs_lock_init(KS_SHARED): unlocked");
+	ks_mcs_init(&d, KS_SHARED);
+	ok(!ks_mcs_is_locked(&d), "ks_mcs_init(KS_SHARED): unlocked");
 	ks_mcs_lock(&d, &n);
 	ok(ks_mcs_is_locked(&d) && ks_mcs_unlock(&d, &n) == 0, "and it locks and unlocks");
 }
 
 struct fifo {
-	struct ks_mcs_lock l;
+	struct ks_mcs l;
 	struct ks_mcs_node nodes[2];
 	atomic_int order[2];
 	atomic_int pos;
@@ -62,7 +62,7 @@ static void *fifo_main(void *arg)
 
 static void test_fifo(void)
 {
-	static struct fifo f = { .l = KS_MCS_LOCK_INIT };
+	static struct fifo f = { .l = KS_MCS_INIT };
 	struct fifo_arg a[2] = { { &f, 0 }, { &f, 1 } };
 	struct ks_mcs_node mine = KS_MCS_NODE_INIT;
 	pthread_t t[2];
@@ -84,7 +84,7 @@ static void test_fifo(void)
 }
 
 struct stress {
-	struct ks_mcs_lock l;
+	struct ks_mcs l;
 	long a, b;		/* kept equal under the lock */
 	atomic_int inside;
 	atomic_int overlaps;
@@ -123,7 +123,7 @@ static void *stress_main(void *arg)
 
 static void test_stress(void)
 {
-	static struct stress s = { .l = KS_MCS_LOCK_INIT };
+	static struct stress s = { .l = KS_MCS_INIT };
 	enum { THREADS = 3 };
 	pthread_t t[THREADS];
 
@@ -145,7 +145,7 @@ static void test_stress(void)
 enum { CHILDREN = 2, ROUNDS = 20000 };
 
 struct shared_counter {
-	struct ks_mcs_lock l;
+	struct ks_mcs l;
 	struct ks_mcs_node nodes[CHILDREN + 1];	/* one per process, in the shared mapping */
 	long counter;
 	int inside;
@@ -159,7 +159,7 @@ static void test_process_shared(void)
 	bool all_ok = true;
 
 	tap_phase("process-shared");
-	ks_mcs_lock_init(&s->l, KS_SHARED);
+	ks_mcs_init(&s->l, KS_SHARED);
 	ks_mcs_lock(&s->l, &s->nodes[CHILDREN]);
 	for (int i = 0; i < CHILDREN; i++) {
 		pids[i] = fork();

@@ -16,36 +16,36 @@ static void test_basics(void)
 	struct ks_spinlock l = KS_SPINLOCK_INIT, d;
 
 	tap_phase("basics");
-	ok(!ks_spin_is_locked(&l), "KS_SPINLOCK_INIT is unlocked");
-	ks_spin_lock(&l);
-	ok(ks_spin_is_locked(&l), "locked after lock");
-	ok(!ks_spin_trylock(&l), "trylock fails while locked");
-	is(ks_spin_unlock(&l), 0, "unlock returns 0");
-	ok(!ks_spin_is_locked(&l), "unlocked after unlock");
-	ok(ks_spin_trylock(&l), "trylock succeeds when unlocked");
-	ok(ks_spin_is_locked(&l), "trylock locked it");
-	is(ks_spin_unlock(&l), 0, "unlock after trylock");
-	is(ks_spin_unlock(&l), -EPERM, "unlocking an unlocked spinlock: -EPERM");
-	ok(!ks_spin_is_locked(&l), "... it stays unlocked");
-	ok(ks_spin_trylock(&l), "... and usable");
-	ks_spin_unlock(&l);
+	ok(!ks_spinlock_is_locked(&l), "KS_SPINLOCK_INIT is unlocked");
+	ks_spinlock_lock(&l);
+	ok(ks_spinlock_is_locked(&l), "locked after lock");
+	ok(!ks_spinlock_trylock(&l), "trylock fails while locked");
+	is(ks_spinlock_unlock(&l), 0, "unlock returns 0");
+	ok(!ks_spinlock_is_locked(&l), "unlocked after unlock");
+	ok(ks_spinlock_trylock(&l), "trylock succeeds when unlocked");
+	ok(ks_spinlock_is_locked(&l), "trylock locked it");
+	is(ks_spinlock_unlock(&l), 0, "unlock after trylock");
+	is(ks_spinlock_unlock(&l), -EPERM, "unlocking an unlocked spinlock: -EPERM");
+	ok(!ks_spinlock_is_locked(&l), "... it stays unlocked");
+	ok(ks_spinlock_trylock(&l), "... and usable");
+	ks_spinlock_unlock(&l);
 
 	ks_spinlock_init(&d, KS_SHARED);
-	ok(!ks_spin_is_locked(&d), "ks_spinlock_init(KS_SHARED): unlocked");
-	ks_spin_lock(&d);
-	ok(ks_spin_is_locked(&d), "and it locks");
-	ks_spin_unlock(&d);
+	ok(!ks_spinlock_is_locked(&d), "ks_spinlock_init(KS_SHARED): unlocked");
+	ks_spinlock_lock(&d);
+	ok(ks_spinlock_is_locked(&d), "and it locks");
+	ks_spinlock_unlock(&d);
 
 	tap_phase("ticket wrap-around");
 	atomic_store(&l.next, UINT32_MAX - 2);
 	atomic_store(&l.owner, UINT32_MAX - 2);
 	for (int i = 0; i < 6; i++) {
-		ks_spin_lock(&l);
-		ks_spin_unlock(&l);
-		ok(ks_spin_trylock(&l) && ks_spin_unlock(&l) == 0,
+		ks_spinlock_lock(&l);
+		ks_spinlock_unlock(&l);
+		ok(ks_spinlock_trylock(&l) && ks_spinlock_unlock(&l) == 0,
 		   "tickets keep working across 2^32 (%d)", i);
 	}
-	ok(!ks_spin_is_locked(&l) && atomic_load(&l.next) < 16, "the tickets wrapped to %u",
+	ok(!ks_spinlock_is_locked(&l) && atomic_load(&l.next) < 16, "the tickets wrapped to %u",
 	   atomic_load(&l.next));
 }
 
@@ -64,9 +64,9 @@ static void *fifo_main(void *arg)
 {
 	struct fifo_arg *a = arg;
 
-	ks_spin_lock(&a->f->l);
+	ks_spinlock_lock(&a->f->l);
 	atomic_store(&a->f->order[atomic_fetch_add(&a->f->pos, 1)], a->id);
-	ks_spin_unlock(&a->f->l);
+	ks_spinlock_unlock(&a->f->l);
 	return NULL;
 }
 
@@ -77,20 +77,20 @@ static void test_fifo(void)
 	pthread_t t[2];
 
 	tap_phase("FIFO hand-off");
-	ks_spin_lock(&f.l);
+	ks_spinlock_lock(&f.l);
 	for (int i = 0; i < 2; i++) {
 		t[i] = tap_thread(fifo_main, &a[i]);
 		while (atomic_load(&f.l.next) != (uint32_t)(2 + i))	/* its ticket is taken */
 			sched_yield();
 	}
-	ok(ks_spin_is_locked(&f.l) && atomic_load(&f.pos) == 0,
+	ok(ks_spinlock_is_locked(&f.l) && atomic_load(&f.pos) == 0,
 	   "two waiters spin behind the holder");
-	ks_spin_unlock(&f.l);
+	ks_spinlock_unlock(&f.l);
 	for (int i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
 	ok(atomic_load(&f.order[0]) == 1 && atomic_load(&f.order[1]) == 2,
 	   "the lock went to the waiters in ticket order");
-	ok(!ks_spin_is_locked(&f.l), "unlocked at the end");
+	ok(!ks_spinlock_is_locked(&f.l), "unlocked at the end");
 }
 
 struct stress {
@@ -112,17 +112,17 @@ static void *stress_main(void *arg)
 
 	while (tap_before(s->end)) {
 		if (rand_r(&seed) % 4 == 0) {
-			if (!ks_spin_trylock(&s->l))
+			if (!ks_spinlock_trylock(&s->l))
 				continue;
 		} else {
-			ks_spin_lock(&s->l);
+			ks_spinlock_lock(&s->l);
 		}
 		if (atomic_fetch_add_explicit(&s->inside, 1, memory_order_relaxed))
 			atomic_fetch_add(&s->overlaps, 1);
 		s->a++;
 		s->b++;
 		atomic_fetch_sub_explicit(&s->inside, 1, memory_order_relaxed);
-		ks_spin_unlock(&s->l);
+		ks_spinlock_unlock(&s->l);
 		ops++;
 	}
 	atomic_fetch_add(&s->ops, ops);
@@ -148,7 +148,7 @@ static void test_stress(void)
 	is(s.a, s.b, "stress: the protected pair stayed consistent");
 	is(atomic_load(&s.overlaps), 0, "stress: mutual exclusion held");
 	is(atomic_load(&s.futex_calls), 0, "stress: not one futex call, even contended");
-	ok(!ks_spin_is_locked(&s.l), "stress: unlocked at the end");
+	ok(!ks_spinlock_is_locked(&s.l), "stress: unlocked at the end");
 }
 
 struct shared_counter {
@@ -167,24 +167,24 @@ static void test_process_shared(void)
 
 	tap_phase("process-shared");
 	ks_spinlock_init(&s->l, KS_SHARED);
-	ks_spin_lock(&s->l);
+	ks_spinlock_lock(&s->l);
 	for (int i = 0; i < CHILDREN; i++) {
 		pids[i] = fork();
 		if (pids[i] == 0) {
 			for (int k = 0; k < ROUNDS; k++) {
-				ks_spin_lock(&s->l);
+				ks_spinlock_lock(&s->l);
 				if (s->inside++)
 					s->overlaps++;
 				s->counter++;
 				s->inside--;
-				ks_spin_unlock(&s->l);
+				ks_spinlock_unlock(&s->l);
 			}
 			_exit(0);
 		}
 	}
 	tap_sleep_ms(20);
 	is(s->counter, 0, "children spin on a lock the parent holds");
-	ks_spin_unlock(&s->l);
+	ks_spinlock_unlock(&s->l);
 	for (int i = 0; i < CHILDREN; i++)
 		all_ok &= tap_wait_child(pids[i]);
 	ok(all_ok, "all children exited cleanly");

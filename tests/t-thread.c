@@ -73,13 +73,13 @@ static void test_basics(void)
 	ok(!ks_thread_is_alive(&never), "KS_THREAD_INIT: not alive");
 	ok(!ks_thread_is_alive(&zeroed), "zeroed: not alive");
 	is(ks_thread_join(&never, NULL), -EINVAL, "join before start: -EINVAL");
-	is(ks_thread_join_timeout(&zeroed, 0, NULL), -EINVAL, "join_timeout before start: -EINVAL");
+	is(ks_thread_join_timeout(&zeroed, NULL, 0), -EINVAL, "join_timeout before start: -EINVAL");
 
 	is(ks_thread_start(&t, held_fn, &h), 0, "start: 0");
 	ok(ks_thread_is_alive(&t), "alive after start");
 	held_wait_entered(&h);
 	ok(ks_thread_is_alive(&t), "alive while fn runs");
-	is(ks_thread_join_timeout(&t, -1, NULL), -EINVAL, "negative timeout: -EINVAL");
+	is(ks_thread_join_timeout(&t, NULL, -1), -EINVAL, "negative timeout: -EINVAL");
 	ok(ks_thread_is_alive(&t), "still alive after a bad join");
 	atomic_store(&h.release, true);
 	is(ks_thread_join(&t, &ret), 0, "join: 0");
@@ -89,7 +89,7 @@ static void test_basics(void)
 	ret = (void *)1;
 	is(ks_thread_join(&t, &ret), -EINVAL, "joined twice: -EINVAL");
 	is((intptr_t)ret, 1, "and *ret untouched");
-	is(ks_thread_join_timeout(&t, JOIN_TIMEOUT_NS, NULL), -EINVAL,
+	is(ks_thread_join_timeout(&t, NULL, JOIN_TIMEOUT_NS), -EINVAL,
 	   "join_timeout after join: -EINVAL");
 
 	is(ks_thread_start(&t, return_arg, NULL), 0, "the struct can be started again after join");
@@ -97,7 +97,7 @@ static void test_basics(void)
 	is(ks_thread_start(&t, return_arg, &t), 0, "start (return its argument)");
 	while (ks_thread_is_alive(&t))
 		tap_sleep_ms(1);
-	is(ks_thread_join_timeout(&t, 0, &ret), 0, "join_timeout(0) of a finished thread: 0");
+	is(ks_thread_join_timeout(&t, &ret, 0), 0, "join_timeout(0) of a finished thread: 0");
 	ok(ret == &t, "with its return value");
 }
 
@@ -113,16 +113,16 @@ static void test_join_timeout(void)
 	tap_phase("join timeout");
 	is(ks_thread_start(&t, held_fn, &h), 0, "start a held thread");
 	held_wait_entered(&h);
-	is(ks_thread_join_timeout(&t, 0, &ret), -ETIMEDOUT, "join_timeout(0) while running");
+	is(ks_thread_join_timeout(&t, &ret, 0), -ETIMEDOUT, "join_timeout(0) while running");
 	t0 = tap_now_ns();
-	is(ks_thread_join_timeout(&t, JOIN_TIMEOUT_NS, &ret), -ETIMEDOUT,
+	is(ks_thread_join_timeout(&t, &ret, JOIN_TIMEOUT_NS), -ETIMEDOUT,
 	   "join_timeout(50 ms) while running: -ETIMEDOUT");
 	tap_timeout_ok(tap_now_ns() - t0, JOIN_TIMEOUT_NS, "join_timeout");
 	ok(ret == NULL, "no return value on a timeout");
 	ok(ks_thread_is_alive(&t), "still alive after the timeout");
-	is(ks_thread_join_timeout(&t, JOIN_TIMEOUT_NS, NULL), -ETIMEDOUT, "and again");
+	is(ks_thread_join_timeout(&t, NULL, JOIN_TIMEOUT_NS), -ETIMEDOUT, "and again");
 	atomic_store(&h.release, true);
-	is(ks_thread_join_timeout(&t, 10 * KS_NSEC_PER_SEC, &ret), 0,
+	is(ks_thread_join_timeout(&t, &ret, 10 * KS_NSEC_PER_SEC), 0,
 	   "join_timeout succeeds once fn returns");
 	is((intptr_t)ret, 42, "with the return value");
 	is(h.data, 4242, "and fn's writes");
@@ -130,7 +130,7 @@ static void test_join_timeout(void)
 	memset(&h, 0, sizeof(h));
 	is(ks_thread_start(&t, held_fn, &h), 0, "start another");
 	held_wait_entered(&h);
-	is(ks_thread_join_timeout(&t, JOIN_TIMEOUT_NS, NULL), -ETIMEDOUT, "timed out first");
+	is(ks_thread_join_timeout(&t, NULL, JOIN_TIMEOUT_NS), -ETIMEDOUT, "timed out first");
 	atomic_store(&h.release, true);
 	is(ks_thread_join(&t, &ret), 0, "then a plain join: 0 (CPython: join(timeout), join())");
 	is((intptr_t)ret, 42, "return value");
@@ -149,7 +149,7 @@ static void *self_join_fn(void *arg)
 	struct self_join *s = arg;
 
 	s->join = ks_thread_join(&s->t, NULL);
-	s->join_timeout = ks_thread_join_timeout(&s->t, JOIN_TIMEOUT_NS, NULL);
+	s->join_timeout = ks_thread_join_timeout(&s->t, NULL, JOIN_TIMEOUT_NS);
 	s->alive = ks_thread_is_alive(&s->t);
 	return s;
 }
@@ -184,7 +184,7 @@ static void test_pthread_exit(void)
 
 	tap_phase("pthread_exit");
 	is(ks_thread_start(&t, exit_fn, NULL), 0, "start a thread that calls pthread_exit()");
-	is(ks_thread_join_timeout(&t, 10 * KS_NSEC_PER_SEC, &ret), 0, "it is still joined");
+	is(ks_thread_join_timeout(&t, &ret, 10 * KS_NSEC_PER_SEC), 0, "it is still joined");
 	ok(ret == NULL, "with a NULL return value");
 }
 
@@ -209,7 +209,7 @@ static void *joiner_main(void *arg)
 	if (j->timeout_ns < 0)
 		j->result = ks_thread_join(j->target, &j->ret);
 	else
-		j->result = ks_thread_join_timeout(j->target, j->timeout_ns, &j->ret);
+		j->result = ks_thread_join_timeout(j->target, &j->ret, j->timeout_ns);
 	atomic_store(&j->done, true);
 	return NULL;
 }
@@ -326,7 +326,7 @@ static void test_signals(void)
 	held_wait_entered(&h);
 	tap_storm_start(&storm, pthread_self(), 300 * KS_NSEC_PER_USEC);
 	t0 = tap_now_ns();
-	r = ks_thread_join_timeout(&t, 4 * JOIN_TIMEOUT_NS, NULL);
+	r = ks_thread_join_timeout(&t, NULL, 4 * JOIN_TIMEOUT_NS);
 	tap_storm_stop(&storm);
 	is(r, -ETIMEDOUT, "join_timeout under a signal storm: -ETIMEDOUT, not -EINTR");
 	tap_timeout_ok(tap_now_ns() - t0, 4 * JOIN_TIMEOUT_NS, "join_timeout under signals");
@@ -439,7 +439,7 @@ static void test_fork(void)
 		shared[1] = getpid();
 		shared[3] = ks_thread_is_alive(&running);
 		shared[4] = ks_thread_join(&running, NULL);
-		shared[5] = ks_thread_join_timeout(&running, JOIN_TIMEOUT_NS, NULL);
+		shared[5] = ks_thread_join_timeout(&running, NULL, JOIN_TIMEOUT_NS);
 		shared[6] = ks_thread_join(&finished, &ret) == 0 && ret == &h;
 #ifndef UNDER_TSAN
 		struct ks_thread t;
@@ -527,7 +527,7 @@ static void *stress_joiner(void *arg)
 	int r;
 
 	do
-		r = ks_thread_join_timeout(&s->t, 20 * KS_NSEC_PER_USEC, &ret);
+		r = ks_thread_join_timeout(&s->t, &ret, 20 * KS_NSEC_PER_USEC);
 	while (r == -ETIMEDOUT);
 	if (r == 0 && ret == s)
 		atomic_fetch_add(&s->winners, 1);

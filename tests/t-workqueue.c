@@ -68,17 +68,17 @@ static void test_basics(void)
 	is(ks_workqueue_create(&wq, 1), 0, "create with 1 thread");
 	is(ks_workqueue_nthreads(wq), 1, "nthreads");
 	is(ks_workqueue_flush(wq), 0, "flush of an idle queue returns at once");
-	ok(!ks_queue_work(wq, NULL) && !ks_queue_work(wq, &nofn), "NULL work or fn: false");
+	ok(!ks_workqueue_queue(wq, NULL) && !ks_workqueue_queue(wq, &nofn), "NULL work or fn: false");
 
 	gated_init(&g);
-	ok(ks_queue_work(wq, &g.work), "queue a blocking item");
+	ok(ks_workqueue_queue(wq, &g.work), "queue a blocking item");
 	wait_entered(&g);
 	ok(!ks_work_pending(&g.work), "a running item is no longer pending");
-	ok(ks_queue_work(wq, &c.work), "queue an item behind it");
+	ok(ks_workqueue_queue(wq, &c.work), "queue an item behind it");
 	ok(ks_work_pending(&c.work), "... which is pending");
-	ok(!ks_queue_work(wq, &c.work), "queueing a pending item again returns false");
-	ok(ks_queue_work(wq, &g.work), "a running item can be queued again");
-	ok(!ks_queue_work(wq, &g.work), "... once");
+	ok(!ks_workqueue_queue(wq, &c.work), "queueing a pending item again returns false");
+	ok(ks_workqueue_queue(wq, &g.work), "a running item can be queued again");
+	ok(!ks_workqueue_queue(wq, &g.work), "... once");
 	atomic_store(&g.open, true);
 	is(ks_workqueue_flush(wq), 0, "flush");
 	is(atomic_load(&c.runs), 1, "the doubly queued item ran once");
@@ -120,7 +120,7 @@ static void test_flush(void)
 	ks_workqueue_create(&wq, 3);
 	for (i = 0; i < N; i++) {
 		ks_work_init(&c[i].work, counted_fn);
-		ks_queue_work(wq, &c[i].work);
+		ks_workqueue_queue(wq, &c[i].work);
 	}
 	is(ks_workqueue_flush(wq), 0, "flush after %d items", N);
 	for (i = 0; i < N; i++)
@@ -129,14 +129,14 @@ static void test_flush(void)
 
 	gated_init(&early);
 	gated_init(&late);
-	ks_queue_work(wq, &early.work);
+	ks_workqueue_queue(wq, &early.work);
 	f.wq = wq;
 	t = tap_thread(flusher_main, &f);
 	while (!atomic_load(&f.tid))
 		tap_sleep_ms(1);
 	tap_wait_asleep(atomic_load(&f.tid), 2000);
 	ok(!atomic_load(&f.done), "flush waits for a running earlier item");
-	ks_queue_work(wq, &late.work);		/* after the flush began: not waited for */
+	ks_workqueue_queue(wq, &late.work);		/* after the flush began: not waited for */
 	wait_entered(&late);
 	atomic_store(&early.open, true);
 	for (i = 0; i < 10000 && !atomic_load(&f.done); i++)
@@ -171,7 +171,7 @@ static void chain_fn(struct ks_work *w)
 		ch->destroy_result = ks_workqueue_destroy(ch->wq);
 	}
 	if (atomic_load(&ch->runs) < ch->limit)
-		ks_queue_work(ch->wq, w);	/* again, while still running */
+		ks_workqueue_queue(ch->wq, w);	/* again, while still running */
 	sched_yield();				/* let another worker try to take it */
 	atomic_fetch_sub(&ch->inside, 1);
 }
@@ -188,7 +188,7 @@ static void test_destroy(void)
 	ks_workqueue_create(&wq, 2);
 	for (i = 0; i < N; i++) {
 		ks_work_init(&c[i].work, counted_fn);
-		ks_queue_work(wq, &c[i].work);
+		ks_workqueue_queue(wq, &c[i].work);
 	}
 	is(ks_workqueue_destroy(wq), 0, "destroy with %d items pending", N);
 	for (i = 0; i < N; i++)
@@ -202,7 +202,7 @@ static void test_destroy(void)
 		ks_work_init(&ch[i].work, chain_fn);
 		ch[i].wq = wq;
 		ch[i].limit = LIMIT;
-		ks_queue_work(wq, &ch[i].work);
+		ks_workqueue_queue(wq, &ch[i].work);
 	}
 	is(ks_workqueue_destroy(wq), 0, "destroy while items re-queue themselves");
 	for (i = 0; i < CHAINS; i++) {
@@ -257,7 +257,7 @@ static void *sprod_main(void *arg)
 
 	while (tap_before(p->end)) {
 		i = (i * 7 + 3) % POOL;
-		if (ks_queue_work(p->wq, &p->items[i].work))
+		if (ks_workqueue_queue(p->wq, &p->items[i].work))
 			p->queued[i]++;
 		else
 			p->refused++;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * struct ks_mcs_lock — the MCS queued spinlock (Mellor-Crummey and Scott, 1991): as fair as the
+ * struct ks_mcs — the MCS queued spinlock (Mellor-Crummey and Scott, 1991): as fair as the
  * ticket lock (include/ksync/spinlock.h), but each waiter spins on its own queue node instead of
  * on the shared word, so a hand-off moves one cache line, not one per waiter.
  *
@@ -27,7 +27,7 @@ struct ks_mcs_node {
 	_Atomic uint32_t state;
 };
 
-struct ks_mcs_lock {
+struct ks_mcs {
 	struct ks_mcs_node *_Atomic tail;
 };
 
@@ -35,17 +35,17 @@ struct ks_mcs_lock {
 #define KS_MCS_WAITING	1u	/* queued behind a holder */
 #define KS_MCS_HOLDING	2u	/* this node's thread holds the lock */
 
-#define KS_MCS_LOCK_INIT { .tail = NULL }
+#define KS_MCS_INIT { .tail = NULL }
 #define KS_MCS_NODE_INIT { .next = NULL, .state = KS_MCS_IDLE }
 
 /* KS_SHARED is accepted and changes nothing (see docs/mcs.md for use between processes). */
-static inline void ks_mcs_lock_init(struct ks_mcs_lock *lock, unsigned flags)
+static inline void ks_mcs_init(struct ks_mcs *lock, unsigned flags)
 {
 	(void)flags;
 	atomic_init(&lock->tail, NULL);
 }
 
-static inline void ks_mcs_lock(struct ks_mcs_lock *lock, struct ks_mcs_node *node)
+static inline void ks_mcs_lock(struct ks_mcs *lock, struct ks_mcs_node *node)
 {
 	struct ks_mcs_node *prev;
 
@@ -68,7 +68,7 @@ static inline void ks_mcs_lock(struct ks_mcs_lock *lock, struct ks_mcs_node *nod
 }
 
 /* Takes the lock only if it is free (nobody holds it or waits); never spins. */
-static inline bool ks_mcs_trylock(struct ks_mcs_lock *lock, struct ks_mcs_node *node)
+static inline bool ks_mcs_trylock(struct ks_mcs *lock, struct ks_mcs_node *node)
 {
 	struct ks_mcs_node *free_tail = NULL;
 
@@ -83,7 +83,7 @@ static inline bool ks_mcs_trylock(struct ks_mcs_lock *lock, struct ks_mcs_node *
 }
 
 /* 0; -EPERM if `node` does not hold the lock (nothing changes). */
-static inline int ks_mcs_unlock(struct ks_mcs_lock *lock, struct ks_mcs_node *node)
+static inline int ks_mcs_unlock(struct ks_mcs *lock, struct ks_mcs_node *node)
 {
 	struct ks_mcs_node *next;
 
@@ -110,9 +110,9 @@ static inline int ks_mcs_unlock(struct ks_mcs_lock *lock, struct ks_mcs_node *no
 	return 0;
 }
 
-static inline bool ks_mcs_is_locked(const struct ks_mcs_lock *lock)
+static inline bool ks_mcs_is_locked(const struct ks_mcs *lock)
 {
-	return atomic_load_explicit(&((struct ks_mcs_lock *)lock)->tail, memory_order_relaxed) !=
+	return atomic_load_explicit(&((struct ks_mcs *)lock)->tail, memory_order_relaxed) !=
 	       NULL;
 }
 

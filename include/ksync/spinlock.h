@@ -37,20 +37,20 @@ static inline void ks_spinlock_init(struct ks_spinlock *lock, unsigned flags)
 	atomic_init(&lock->owner, 0);
 }
 
-static inline void ks_spin_lock(struct ks_spinlock *lock)
+static inline void ks_spinlock_lock(struct ks_spinlock *lock)
 {
 	/* relaxed: a ticket orders nothing; the acquire is the load that sees it served */
 	uint32_t ticket = atomic_fetch_add_explicit(&lock->next, 1, memory_order_relaxed);
 
-	/* acquire: pairs with the release store of owner in ks_spin_unlock() */
+	/* acquire: pairs with the release store of owner in ks_spinlock_unlock() */
 	while (atomic_load_explicit(&lock->owner, memory_order_acquire) != ticket)
 		ks_cpu_relax();
 }
 
 /* Takes the lock only if nobody holds it or waits for it; never spins. */
-static inline bool ks_spin_trylock(struct ks_spinlock *lock)
+static inline bool ks_spinlock_trylock(struct ks_spinlock *lock)
 {
-	/* acquire: pairs with the release store of owner in ks_spin_unlock() */
+	/* acquire: pairs with the release store of owner in ks_spinlock_unlock() */
 	uint32_t owner = atomic_load_explicit(&lock->owner, memory_order_acquire);
 
 	/*
@@ -62,7 +62,7 @@ static inline bool ks_spin_trylock(struct ks_spinlock *lock)
 }
 
 /* 0; -EPERM if it was not locked (nothing changes). Any thread may unlock. */
-static inline int ks_spin_unlock(struct ks_spinlock *lock)
+static inline int ks_spinlock_unlock(struct ks_spinlock *lock)
 {
 	uint32_t owner = atomic_load_explicit(&lock->owner, memory_order_relaxed);
 
@@ -73,7 +73,7 @@ static inline int ks_spin_unlock(struct ks_spinlock *lock)
 	return 0;
 }
 
-static inline bool ks_spin_is_locked(const struct ks_spinlock *lock)
+static inline bool ks_spinlock_is_locked(const struct ks_spinlock *lock)
 {
 	struct ks_spinlock *l = (struct ks_spinlock *)lock;
 

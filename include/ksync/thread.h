@@ -52,7 +52,7 @@ int ks_thread_start(struct ks_thread *t, void *(*fn)(void *), void *arg);
 int ks_thread_join(struct ks_thread *t, void **ret);
 
 /* As ks_thread_join(), or -ETIMEDOUT while it still runs (it may be joined again later). */
-int ks_thread_join_timeout(struct ks_thread *t, int64_t timeout_ns, void **ret);
+int ks_thread_join_timeout(struct ks_thread *t, void **ret, int64_t timeout_ns);
 
 /* True from start until fn has returned. No call, no system call. */
 static inline bool ks_thread_is_alive(const struct ks_thread *t)

@@ -8,9 +8,9 @@
  * structure with ks_container_of(). ks_work.pending is the kernel's PENDING bit:
  *
  *	0	idle, or running with nothing queued behind it
- *	1	queued: between a successful ks_queue_work() and the moment a worker takes it
+ *	1	queued: between a successful ks_workqueue_queue() and the moment a worker takes it
  *
- * ks_queue_work() sets it with one exchange and returns false if it was already set, so an item
+ * ks_workqueue_queue() sets it with one exchange and returns false if it was already set, so an item
  * is never on the queue twice. A worker clears it (another exchange) just before calling the
  * function, so the function, or anyone, may queue the item again while it runs; the two
  * exchanges are acq_rel, so whatever a queuer wrote before a queue_work that returned false is
@@ -69,7 +69,7 @@ int ks_workqueue_create(struct ks_workqueue **wq, unsigned nthreads);
  * for both requests, after everything written before this call), or if work or its fn is NULL.
  * Any thread, a work function included; never blocks for long (one uncontended lock).
  */
-bool ks_queue_work(struct ks_workqueue *wq, struct ks_work *work);
+bool ks_workqueue_queue(struct ks_workqueue *wq, struct ks_work *work);
 
 /*
  * Waits until every item queued before the call has run to completion. 0, or -EDEADLK when

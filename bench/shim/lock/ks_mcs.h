@@ -5,8 +5,8 @@
 #define LOCK_NAME	"ks_mcs"
 #define LOCK_ORIGIN	"ksync"
 #define LOCK_BASELINE	"pthread_spin"
-#define LOCK_TYPE	struct ks_mcs_lock
+#define LOCK_TYPE	struct ks_mcs
 #define LOCK_NODE_TYPE	struct ks_mcs_node
-#define LOCK_INIT(l)	ks_mcs_lock_init((l), 0)
+#define LOCK_INIT(l)	ks_mcs_init((l), 0)
 #define LOCK(l, node)	ks_mcs_lock((l), (node))
 #define UNLOCK(l, node)	ks_mcs_unlock((l), (node))

@@ -7,5 +7,5 @@
 #define LOCK_BASELINE	"pthread_spin"
 #define LOCK_TYPE	struct ks_spinlock
 #define LOCK_INIT(l)	ks_spinlock_init((l), 0)
-#define LOCK(l, node)	ks_spin_lock(l)
-#define UNLOCK(l, node)	ks_spin_unlock(l)
+#define LOCK(l, node)	ks_spinlock_lock(l)
+#define UNLOCK(l, node)	ks_spinlock_unlock(l)
