@@ -54,7 +54,7 @@ say  := @printf '  %-7s %s\n'
 endif
 
 # Debian packages: the compilers, prove, and the peers and tools around the library.
-DEB_PACKAGES := gcc g++ make perl python3 pkg-config libbenchmark-dev liburcu-dev libck-dev \
+DEB_PACKAGES := gcc g++ clang make perl python3 pkg-config libbenchmark-dev liburcu-dev libck-dev \
                 libcurl4-openssl-dev gnuplot-nox
 
 .DEFAULT_GOAL := all
@@ -92,7 +92,7 @@ $(LIB_PC): Makefile
 		'Libs: -L$${libdir} -lksync -pthread' > $@
 
 # ---- tests: every tests/t-*.c is one TAP program ------------------------------------------------
-TEST_SRCS := $(wildcard tests/t-*.c)
+TEST_SRCS := $(filter-out tests/t-strict-c.c,$(wildcard tests/t-*.c))
 TEST_BINS := $(patsubst tests/%.c,$(O)/tests/%,$(TEST_SRCS))
 
 $(O)/tests/%: tests/%.c tests/tap.h $(LIB_A)
@@ -100,7 +100,45 @@ $(O)/tests/%: tests/%.c tests/tap.h $(LIB_A)
 	$(say) CC $@
 	$(Q)$(CC) $(KS_CFLAGS) -Isrc -o $@ $< $(LIB_A) $(KS_LDFLAGS)
 
-tests: $(TEST_BINS)
+# The headers as users compile them (include/ksync/common.h says how they are written): strict C11
+# (tests/t-strict-c.c) and C++17/20/23 (tests/t-cxx.cc), with gcc and g++, and with clang and
+# clang++ when installed (not in sanitizer builds: the library's sanitizer runtime is gcc's).
+CLANG      := $(if $(SANITIZE),,$(shell command -v clang 2>/dev/null))
+CLANGXX    := $(if $(SANITIZE),,$(shell command -v clang++ 2>/dev/null))
+USER_FLAGS := -Wall -Wextra -Wcast-qual -pedantic-errors $(WERROR) -pthread -Iinclude -MMD -MP \
+              $(OPT) $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer)
+CXX_STDS   := 17 20 2b
+HEADER_TESTS := $(O)/tests/t-strict-c-gcc $(addprefix $(O)/tests/t-cxx-g++-,$(CXX_STDS)) \
+                $(if $(CLANG),$(O)/tests/t-strict-c-clang) \
+                $(if $(CLANGXX),$(addprefix $(O)/tests/t-cxx-clang++-,$(CXX_STDS)))
+
+$(O)/tests/t-strict-c-gcc: tests/t-strict-c.c tests/use-all.h $(LIB_A)
+	@mkdir -p $(@D)
+	$(say) CC $@
+	$(Q)$(CC) -std=c11 $(USER_FLAGS) -o $@ $< $(LIB_A) $(KS_LDFLAGS)
+
+$(O)/tests/t-strict-c-clang: tests/t-strict-c.c tests/use-all.h $(LIB_A)
+	@mkdir -p $(@D)
+	$(say) CC $@
+	$(Q)$(CLANG) -std=c11 $(USER_FLAGS) -o $@ $< $(LIB_A) $(KS_LDFLAGS)
+
+$(O)/tests/layout.o: tests/layout.c tests/layout.h
+	@mkdir -p $(@D)
+	$(say) CC $@
+	$(Q)$(CC) -std=c11 $(USER_FLAGS) -c -o $@ $<
+
+$(addprefix $(O)/tests/t-cxx-g++-,$(CXX_STDS)): $(O)/tests/t-cxx-g++-%: tests/t-cxx.cc tests/use-all.h tests/layout.h $(O)/tests/layout.o $(LIB_A)
+	$(say) CXX $@
+	$(Q)$(CXX) -std=c++$* $(USER_FLAGS) -DKSYNC_INCLUDE_DIR='"$(abspath include)"' -o $@ $< \
+		$(O)/tests/layout.o $(LIB_A) $(KS_LDFLAGS)
+
+$(addprefix $(O)/tests/t-cxx-clang++-,$(CXX_STDS)): $(O)/tests/t-cxx-clang++-%: tests/t-cxx.cc \
+		tests/use-all.h tests/layout.h $(O)/tests/layout.o $(LIB_A)
+	$(say) CXX $@
+	$(Q)$(CLANGXX) -std=c++$* $(USER_FLAGS) -DKSYNC_INCLUDE_DIR='"$(abspath include)"' -o $@ $< \
+		$(O)/tests/layout.o $(LIB_A) $(KS_LDFLAGS)
+
+tests: $(TEST_BINS) $(HEADER_TESTS)
 
 # ---- folder fragments: benchmarks, tools, demo ---------------------------------------------------
 # A fragment may add test programs of its own to CHECK_EXTRA (built by its own rules).
@@ -110,7 +148,7 @@ CHECK_EXTRA :=
 # KS_STRESS_MS bounds each stress phase by wall-clock time (default in tests/tap.h).
 check: deps all tests $(CHECK_EXTRA)
 	$(say) PROVE $(O)/tests
-	$(Q)prove --exec '' $(if $(V),-v) $(TEST_BINS) $(CHECK_EXTRA)
+	$(Q)prove --exec '' $(if $(V),-v) $(TEST_BINS) $(HEADER_TESTS) $(CHECK_EXTRA)
 
 # ---- install, deps, clean, help ------------------------------------------------------------------
 install: all

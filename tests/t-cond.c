@@ -146,12 +146,27 @@ static void test_errors_and_timeouts(void)
 	took = tap_now_ns() - t0;
 	tap_timeout_ok(took, 100 * KS_NSEC_PER_MSEC, "cond wait_timeout (mutex)");
 	ok(ks_mutex_is_locked(&m), "the mutex is held again after the timeout");
-	ok(!ks_cond_wait_event_timeout(&c, &m, false, 50 * KS_NSEC_PER_MSEC),
-	   "wait_event_timeout on a false predicate: false");
-	ok(ks_cond_wait_event_timeout(&c, &m, true, 0), "true predicate, timeout 0: true at once");
-	ok(!ks_cond_wait_event_timeout(&c, &m, false, -3), "negative timeout: evaluated once, false");
+	is(ks_cond_wait_event_timeout(&c, &m, false, 50 * KS_NSEC_PER_MSEC), -ETIMEDOUT,
+	   "wait_event_timeout on a false predicate: -ETIMEDOUT");
+	is(ks_cond_wait_event_timeout(&c, &m, true, 0), 0, "true predicate, timeout 0: 0 at once");
+	is(ks_cond_wait_event_timeout(&c, &m, false, 0), -ETIMEDOUT,
+	   "false predicate, timeout 0: -ETIMEDOUT at once");
+	{
+		int evals = 0;
+
+		is(ks_cond_wait_event_timeout(&c, &m, (evals++, true), -3), -EINVAL,
+		   "negative timeout: -EINVAL");
+		is(evals, 0, "... and the predicate is not evaluated");
+		t0 = tap_now_ns();
+		is(ks_cond_wait_event_timeout(&c, &m, tap_now_ns() - t0 >= 50 * KS_NSEC_PER_MSEC,
+					      50 * KS_NSEC_PER_MSEC), 0,
+		   "a predicate that turns true as the wait times out: 0 (the last evaluation decides)");
+	}
 	is(ks_cond_wait_event(&c, &m, true), 0, "wait_event on a true predicate returns 0 at once");
 	ks_mutex_unlock(&m);
+	is(ks_cond_wait_event_timeout(&c, &m, false, 50 * KS_NSEC_PER_MSEC), -EPERM,
+	   "wait_event_timeout without the lock: -EPERM, not a timeout");
+	is(ks_cond_wait_event(&c, &m, false), -EPERM, "wait_event without the lock: -EPERM");
 
 	ks_rmutex_lock(&r);
 	ks_rmutex_lock(&r);
@@ -210,7 +225,7 @@ struct waitfor {
 	struct ks_cond c;
 	struct ks_mutex m;
 	int state;
-	bool result;
+	int result;
 	int64_t took;
 	atomic_bool done;
 };
@@ -247,7 +262,7 @@ static void test_wait_event(void)
 		}
 	}
 	pthread_join(t, NULL);
-	ok(w.result, "wait_event_timeout returns true once the predicate holds");
+	is(w.result, 0, "wait_event_timeout returns 0 once the predicate holds");
 	ok(w.took < 10 * KS_NSEC_PER_SEC, "... before its deadline");
 
 	/* the deadline is fixed once: notifies that do not satisfy the predicate don't extend it */
@@ -257,10 +272,10 @@ static void test_wait_event(void)
 	ks_mutex_lock(&w.m);
 	{
 		int64_t t0 = tap_now_ns();
-		bool r = ks_cond_wait_event_timeout(&w.c, &w.m, (ks_cond_broadcast(&w.c), false),
-						    80 * KS_NSEC_PER_MSEC);
+		int r = ks_cond_wait_event_timeout(&w.c, &w.m, (ks_cond_broadcast(&w.c), false),
+						   80 * KS_NSEC_PER_MSEC);
 
-		ok(!r, "a predicate that never holds: false at the deadline");
+		is(r, -ETIMEDOUT, "a predicate that never holds: -ETIMEDOUT at the deadline");
 		tap_timeout_ok(tap_now_ns() - t0, 80 * KS_NSEC_PER_MSEC, "wait_event_timeout deadline");
 	}
 	ks_mutex_unlock(&w.m);
@@ -419,7 +434,7 @@ static void test_process_shared(void)
 	}
 	for (long i = 0; i < 2 * ROUNDS; i += 2) {
 		ks_mutex_lock(&s->m);
-		if (!ks_cond_wait_event_timeout(&s->c, &s->m, s->turn == i, 10 * KS_NSEC_PER_SEC))
+		if (ks_cond_wait_event_timeout(&s->c, &s->m, s->turn == i, 10 * KS_NSEC_PER_SEC))
 			good = false;
 		s->turn = i + 1;
 		ks_cond_signal(&s->c);

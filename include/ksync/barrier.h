@@ -20,10 +20,12 @@
 #include <ksync/common.h>
 #include <ksync/mutex.h>
 
+KS_BEGIN_DECLS
+
 struct ks_barrier {
-	_Atomic uint32_t seq;		/* the futex word, encoded as above */
+	KS_ATOMIC(uint32_t) seq;	/* the futex word, encoded as above */
 	struct ks_mutex lock;
-	_Atomic unsigned count;		/* arrivals in this generation; written under lock */
+	KS_ATOMIC(unsigned) count;	/* arrivals in this generation; written under lock */
 	unsigned parties;
 	unsigned spin;			/* pause iterations before sleeping (0: never spin) */
 	int (*action)(void *);
@@ -56,7 +58,7 @@ static inline unsigned ks_barrier_parties(const struct ks_barrier *b)
 /* Python's broken: true once broken, until a reset begins. */
 static inline bool ks_barrier_broken(const struct ks_barrier *b)
 {
-	uint32_t s = atomic_load_explicit(&((struct ks_barrier *)b)->seq, memory_order_relaxed);
+	uint32_t s = atomic_load_explicit(&b->seq, memory_order_relaxed);
 
 	return (s & (KS_BARRIER_BROKEN | KS_BARRIER_RESETTING)) == KS_BARRIER_BROKEN;
 }
@@ -64,11 +66,11 @@ static inline bool ks_barrier_broken(const struct ks_barrier *b)
 /* Threads waiting in the generation that is filling; 0 while broken or resetting. */
 static inline unsigned ks_barrier_n_waiting(const struct ks_barrier *b)
 {
-	struct ks_barrier *w = (struct ks_barrier *)b;
-
-	if (atomic_load_explicit(&w->seq, memory_order_relaxed) & KS_BARRIER_BROKEN)
+	if (atomic_load_explicit(&b->seq, memory_order_relaxed) & KS_BARRIER_BROKEN)
 		return 0;
-	return atomic_load_explicit(&w->count, memory_order_relaxed);
+	return atomic_load_explicit(&b->count, memory_order_relaxed);
 }
+
+KS_END_DECLS
 
 #endif /* KSYNC_BARRIER_H */

@@ -1,16 +1,72 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What every ksync header shares: flags, time units, branch hints, the CPU's pause, and the
- * calling thread's kernel id (cached, so that owner checks on a fast path make no system call).
+ * What every ksync header shares: flags, time units, branch hints, the CPU's pause, the calling
+ * thread's kernel id (cached, so that owner checks on a fast path make no system call), and the
+ * spelling that lets one header serve C and C++.
+ *
+ * How a public header is written. Every header compiles as C11, also in user code built with
+ * -std=c11 -pedantic-errors -Wcast-qual, and as C++17, C++20 and C++23 with g++ and clang++,
+ * and a struct has the same layout in both languages: the inline fast paths build it into
+ * every application, and the library's slow paths were compiled as C. tests/t-strict-c.c and
+ * tests/t-cxx.cc (built with every compiler and standard) hold the headers to this:
+ *
+ *  - Declarations sit between KS_BEGIN_DECLS and KS_END_DECLS (extern "C" in C++). What only
+ *    C++ needs (overloads, templates) follows KS_END_DECLS under #ifdef __cplusplus.
+ *  - An atomic member or variable is KS_ATOMIC(T): _Atomic(T) in C, std::atomic<T> in C++
+ *    (the same size and alignment: the layout test compares every struct member by member).
+ *  - Atomic operations are the C11 generic functions with explicit orders, as in
+ *    atomic_load_explicit(&m->state, memory_order_acquire). In C++, argument-dependent lookup
+ *    finds std::atomic_load_explicit and its siblings for a std::atomic argument; the
+ *    memory_order constants and the two fences, which take no atomic argument, are brought
+ *    into the global namespace below, as C++23's <stdatomic.h> does.
+ *  - Static initializers are positional braces naming every member in declaration order,
+ *    { KS_MUTEX_UNLOCKED, 0 }: designated initializers are C++20 only, and a full list keeps
+ *    -Wmissing-field-initializers quiet. In C++ they are constant initialization (constinit).
+ *  - A macro that must evaluate the caller's expression repeatedly is a GNU statement
+ *    expression behind __extension__ in C, and a lambda handed to an inline template in C++
+ *    (ks_cond_wait_event()). A _Generic front has C++ overloads as its twin (ks_cond_wait()).
+ *  - A getter takes a const pointer and loads through it; it never casts const away.
+ *  - No implicit conversion from void *, no C++ keyword as a name (new, this, class, …), no
+ *    anonymous struct (an anonymous union of plain members is fine in both languages), and
+ *    __typeof__ only through ks__typeof_deref().
  */
 #ifndef KSYNC_COMMON_H
 #define KSYNC_COMMON_H
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#ifdef __cplusplus
+#include <atomic>
+#include <type_traits>
+
+#define KS_BEGIN_DECLS	extern "C" {
+#define KS_END_DECLS	}
+#define KS_ATOMIC(T)	std::atomic<T>
+/* The type `*(p)` has, without reference: ks_llist_for_each_entry() names it. */
+#define ks__typeof_deref(p)	std::remove_reference<decltype(*(p))>::type
+
+using std::memory_order;
+using std::memory_order_relaxed;
+using std::memory_order_consume;
+using std::memory_order_acquire;
+using std::memory_order_release;
+using std::memory_order_acq_rel;
+using std::memory_order_seq_cst;
+using std::atomic_thread_fence;
+using std::atomic_signal_fence;
+#else
+#include <stdatomic.h>
+
+#define KS_BEGIN_DECLS
+#define KS_END_DECLS
+#define KS_ATOMIC(T)	_Atomic(T)
+#define ks__typeof_deref(p)	__typeof__(*(p))
+#endif
+
+KS_BEGIN_DECLS
 
 /* Flags for the _init() functions. */
 #define KS_SHARED	0x1u	/* the object lives in MAP_SHARED memory: shared futex ops */
@@ -61,5 +117,7 @@ unsigned long ks_futex_calls(void);
 
 /* CLOCK_MONOTONIC now, in nanoseconds (vDSO: no system call). */
 int64_t ks_now_ns(void);
+
+KS_END_DECLS
 
 #endif /* KSYNC_COMMON_H */

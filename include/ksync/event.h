@@ -18,8 +18,10 @@
 
 #include <ksync/common.h>
 
+KS_BEGIN_DECLS
+
 struct ks_event {
-	_Atomic uint32_t word;
+	KS_ATOMIC(uint32_t) word;
 	uint32_t flags;		/* KS_SHARED; read before set()'s CAS, never after */
 };
 
@@ -28,10 +30,10 @@ struct ks_event {
 #define KS_EVENT_GEN_ONE	0x4u
 #define KS_EVENT_GEN_MASK	(~(KS_EVENT_SET | KS_EVENT_WAITERS))
 
-#define KS_EVENT_INIT { .word = 0, .flags = 0 }
+#define KS_EVENT_INIT { 0, 0 }
 
 void ks_event_init(struct ks_event *e, unsigned flags);
-void ks__event_wake(_Atomic uint32_t *word, unsigned flags);
+void ks__event_wake(KS_ATOMIC(uint32_t) *word, unsigned flags);
 void ks__event_wait_slow(struct ks_event *e);
 int ks__event_wait_timeout_slow(struct ks_event *e, int64_t timeout_ns);
 
@@ -42,14 +44,14 @@ int ks__event_wait_timeout_slow(struct ks_event *e, int64_t timeout_ns);
 static inline void ks_event_set(struct ks_event *e)
 {
 	unsigned flags = e->flags;	/* read before the CAS: after it, e may be freed */
-	uint32_t old = atomic_load_explicit(&e->word, memory_order_relaxed), new;
+	uint32_t old = atomic_load_explicit(&e->word, memory_order_relaxed), set;
 
 	do {
-		new = (old & KS_EVENT_SET) ? old
+		set = (old & KS_EVENT_SET) ? old
 					   : ((old & KS_EVENT_GEN_MASK) + KS_EVENT_GEN_ONE) |
 						     KS_EVENT_SET;
 		/* release: pairs with the acquire loads in ks_event_wait() and _is_set() */
-	} while (!atomic_compare_exchange_weak_explicit(&e->word, &old, new, memory_order_release,
+	} while (!atomic_compare_exchange_weak_explicit(&e->word, &old, set, memory_order_release,
 							memory_order_relaxed));
 	if (ks_unlikely(old & KS_EVENT_WAITERS))
 		ks__event_wake(&e->word, flags);
@@ -64,8 +66,7 @@ static inline void ks_event_clear(struct ks_event *e)
 static inline bool ks_event_is_set(const struct ks_event *e)
 {
 	/* acquire: pairs with the release in ks_event_set() */
-	return atomic_load_explicit(&((struct ks_event *)e)->word, memory_order_acquire) &
-	       KS_EVENT_SET;
+	return atomic_load_explicit(&e->word, memory_order_acquire) & KS_EVENT_SET;
 }
 
 static inline void ks_event_wait(struct ks_event *e)
@@ -81,5 +82,7 @@ static inline int ks_event_wait_timeout(struct ks_event *e, int64_t timeout_ns)
 		return 0;
 	return ks__event_wait_timeout_slow(e, timeout_ns);
 }
+
+KS_END_DECLS
 
 #endif /* KSYNC_EVENT_H */

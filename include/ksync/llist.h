@@ -25,15 +25,17 @@
 
 #include <ksync/common.h>
 
+KS_BEGIN_DECLS
+
 struct ks_llist_node {
 	struct ks_llist_node *next;	/* written by the node's owner, before publishing it */
 };
 
 struct ks_llist_head {
-	struct ks_llist_node *_Atomic first;
+	KS_ATOMIC(struct ks_llist_node *) first;
 };
 
-#define KS_LLIST_HEAD_INIT { .first = NULL }
+#define KS_LLIST_HEAD_INIT { NULL }
 
 static inline void ks_llist_init(struct ks_llist_head *head)
 {
@@ -53,14 +55,14 @@ static inline void ks_llist_init(struct ks_llist_head *head)
 /* The containing structures: `pos` is a `type *`, `member` its struct ks_llist_node. */
 #define ks_llist_for_each_entry(pos, node, member)					\
 	for (struct ks_llist_node *ks__pos = (node);					\
-	     ks__pos && ((pos) = ks_llist_entry(ks__pos, __typeof__(*(pos)), member), 1);	\
+	     ks__pos && ((pos) = ks_llist_entry(ks__pos, ks__typeof_deref(pos), member), 1);	\
 	     ks__pos = ks__pos->next)
 
 /* As ks_llist_for_each_entry(), but `pos` may be freed or re-added inside the loop. */
 #define ks_llist_for_each_entry_safe(pos, node, member)					\
 	for (struct ks_llist_node *ks__pos = (node), *ks__nxt;				\
 	     ks__pos && (ks__nxt = ks__pos->next,						\
-			 (pos) = ks_llist_entry(ks__pos, __typeof__(*(pos)), member), 1);	\
+			 (pos) = ks_llist_entry(ks__pos, ks__typeof_deref(pos), member), 1);	\
 	     ks__pos = ks__nxt)
 
 /*
@@ -69,8 +71,7 @@ static inline void ks_llist_init(struct ks_llist_head *head)
  */
 static inline bool ks_llist_empty(const struct ks_llist_head *head)
 {
-	return atomic_load_explicit(&((struct ks_llist_head *)head)->first,
-				    memory_order_relaxed) == NULL;
+	return atomic_load_explicit(&head->first, memory_order_relaxed) == NULL;
 }
 
 static inline struct ks_llist_node *ks_llist_next(const struct ks_llist_node *node)
@@ -149,5 +150,7 @@ static inline struct ks_llist_node *ks_llist_reverse_order(struct ks_llist_node 
 	}
 	return prev;
 }
+
+KS_END_DECLS
 
 #endif /* KSYNC_LLIST_H */

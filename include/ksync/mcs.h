@@ -22,21 +22,23 @@
 
 #include <ksync/common.h>
 
+KS_BEGIN_DECLS
+
 struct ks_mcs_node {
-	struct ks_mcs_node *_Atomic next;
-	_Atomic uint32_t state;
+	KS_ATOMIC(struct ks_mcs_node *) next;
+	KS_ATOMIC(uint32_t) state;
 };
 
 struct ks_mcs {
-	struct ks_mcs_node *_Atomic tail;
+	KS_ATOMIC(struct ks_mcs_node *) tail;
 };
 
 #define KS_MCS_IDLE	0u	/* not in the queue */
 #define KS_MCS_WAITING	1u	/* queued behind a holder */
 #define KS_MCS_HOLDING	2u	/* this node's thread holds the lock */
 
-#define KS_MCS_INIT { .tail = NULL }
-#define KS_MCS_NODE_INIT { .next = NULL, .state = KS_MCS_IDLE }
+#define KS_MCS_INIT { NULL }
+#define KS_MCS_NODE_INIT { NULL, KS_MCS_IDLE }
 
 /* KS_SHARED is accepted and changes nothing (see docs/mcs.md for use between processes). */
 static inline void ks_mcs_init(struct ks_mcs *lock, unsigned flags)
@@ -112,8 +114,9 @@ static inline int ks_mcs_unlock(struct ks_mcs *lock, struct ks_mcs_node *node)
 
 static inline bool ks_mcs_is_locked(const struct ks_mcs *lock)
 {
-	return atomic_load_explicit(&((struct ks_mcs *)lock)->tail, memory_order_relaxed) !=
-	       NULL;
+	return atomic_load_explicit(&lock->tail, memory_order_relaxed) != NULL;
 }
+
+KS_END_DECLS
 
 #endif /* KSYNC_MCS_H */

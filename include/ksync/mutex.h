@@ -16,8 +16,10 @@
 
 #include <ksync/common.h>
 
+KS_BEGIN_DECLS
+
 struct ks_mutex {
-	_Atomic uint32_t state;
+	KS_ATOMIC(uint32_t) state;
 	uint32_t flags;		/* KS_SHARED; read before the release store, never after */
 };
 
@@ -25,7 +27,7 @@ struct ks_mutex {
 #define KS_MUTEX_LOCKED		1u
 #define KS_MUTEX_CONTENDED	2u
 
-#define KS_MUTEX_INIT { .state = KS_MUTEX_UNLOCKED, .flags = 0 }
+#define KS_MUTEX_INIT { KS_MUTEX_UNLOCKED, 0 }
 
 void ks_mutex_init(struct ks_mutex *m, unsigned flags);
 void ks__mutex_lock_slow(struct ks_mutex *m);
@@ -71,8 +73,9 @@ static inline int ks_mutex_unlock(struct ks_mutex *m)
 
 static inline bool ks_mutex_is_locked(const struct ks_mutex *m)
 {
-	return atomic_load_explicit(&((struct ks_mutex *)m)->state, memory_order_relaxed) !=
-	       KS_MUTEX_UNLOCKED;
+	return atomic_load_explicit(&m->state, memory_order_relaxed) != KS_MUTEX_UNLOCKED;
 }
+
+KS_END_DECLS
 
 #endif /* KSYNC_MUTEX_H */

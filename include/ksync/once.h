@@ -18,9 +18,11 @@
 
 #include <ksync/common.h>
 
+KS_BEGIN_DECLS
+
 struct ks_once {
-	_Atomic uint32_t state;
-	_Atomic int owner;	/* the runner's tid while RUNNING/WAITED, else 0 */
+	KS_ATOMIC(uint32_t) state;
+	KS_ATOMIC(int) owner;	/* the runner's tid while RUNNING/WAITED, else 0 */
 	uint32_t flags;		/* KS_SHARED */
 };
 
@@ -29,7 +31,7 @@ struct ks_once {
 #define KS_ONCE_WAITED		2u
 #define KS_ONCE_DONE		3u
 
-#define KS_ONCE_INIT { .state = KS_ONCE_INCOMPLETE, .owner = 0, .flags = 0 }
+#define KS_ONCE_INIT { KS_ONCE_INCOMPLETE, 0, 0 }
 
 void ks_once_init(struct ks_once *o, unsigned flags);
 int ks__once_slow(struct ks_once *o, void (*fn)(void));
@@ -50,8 +52,9 @@ static inline int ks_once(struct ks_once *o, void (*fn)(void))
 static inline bool ks_once_done(const struct ks_once *o)
 {
 	/* acquire: as in ks_once() */
-	return atomic_load_explicit(&((struct ks_once *)o)->state, memory_order_acquire) ==
-	       KS_ONCE_DONE;
+	return atomic_load_explicit(&o->state, memory_order_acquire) == KS_ONCE_DONE;
 }
+
+KS_END_DECLS
 
 #endif /* KSYNC_ONCE_H */

@@ -41,6 +41,8 @@
 
 #include <ksync/common.h>
 
+KS_BEGIN_DECLS
+
 /* Flags for ks_ring_init(), besides KS_SHARED. */
 #define KS_RING_MPMC		0x0u	/* the default: many producers, many consumers */
 #define KS_RING_SPSC		0x10u	/* one producer thread and one consumer thread */
@@ -58,42 +60,40 @@
 
 /* MPMC storage: one cell per slot. */
 struct ks_ring_cell {
-	_Atomic size_t seq;
+	KS_ATOMIC(size_t) seq;
 	void *item;		/* written before seq's release store, read after its acquire */
 };
 
 /* Sleepers of one side: consumers wait for "not empty", producers for "not full". */
 struct ks_ring_waitq {
-	_Atomic uint32_t seq;		/* the futex word: bumped by every wake */
-	_Atomic uint32_t nwaiters;	/* threads between registering and leaving a wait */
+	KS_ATOMIC(uint32_t) seq;	/* the futex word: bumped by every wake */
+	KS_ATOMIC(uint32_t) nwaiters;	/* threads between registering and leaving a wait */
 };
 
+/*
+ * Three parts, each padded to KS_RING_SPACING bytes by an explicit array (an anonymous struct in
+ * a union would say it more briefly, but C++ has no anonymous structs).
+ */
 struct ks_ring {
-	union {					/* read-only after init */
-		struct {
-			union {
-				void **slots;			/* KS_RING_SPSC */
-				struct ks_ring_cell *cells;	/* KS_RING_MPMC */
-			};
-			size_t mask;			/* capacity - 1 */
-			uint32_t flags;
-		};
-		char ks__pad_ro[KS_RING_SPACING];
+	/* read-only after init */
+	union {
+		void **slots;			/* KS_RING_SPSC */
+		struct ks_ring_cell *cells;	/* KS_RING_MPMC */
 	};
-	union {					/* the producers' line */
-		struct {
-			_Atomic size_t tail;	/* the next position to fill */
-			size_t head_cache;	/* SPSC: the producer's last look at head */
-		};
-		char ks__pad_prod[KS_RING_SPACING];
-	};
-	union {					/* the consumers' line */
-		struct {
-			_Atomic size_t head;	/* the next position to empty */
-			size_t tail_cache;	/* SPSC: the consumer's last look at tail */
-		};
-		char ks__pad_cons[KS_RING_SPACING];
-	};
+	size_t mask;				/* capacity - 1 */
+	uint32_t flags;
+	char ks__pad_ro[KS_RING_SPACING - 2 * sizeof(size_t) - sizeof(uint32_t)];
+
+	/* the producers' line */
+	KS_ATOMIC(size_t) tail;			/* the next position to fill */
+	size_t head_cache;			/* SPSC: the producer's last look at head */
+	char ks__pad_prod[KS_RING_SPACING - 2 * sizeof(size_t)];
+
+	/* the consumers' line */
+	KS_ATOMIC(size_t) head;			/* the next position to empty */
+	size_t tail_cache;			/* SPSC: the consumer's last look at tail */
+	char ks__pad_cons[KS_RING_SPACING - 2 * sizeof(size_t)];
+
 	struct ks_ring_waitq not_empty;		/* consumers sleep here */
 	struct ks_ring_waitq not_full;		/* producers sleep here */
 };
@@ -131,9 +131,8 @@ static inline size_t ks_ring_capacity(const struct ks_ring *r)
 /* How many items the ring holds: a snapshot, exact only while nobody pushes or pops. */
 static inline size_t ks_ring_count(const struct ks_ring *r)
 {
-	struct ks_ring *w = (struct ks_ring *)r;
-	size_t head = atomic_load_explicit(&w->head, memory_order_relaxed);
-	size_t tail = atomic_load_explicit(&w->tail, memory_order_relaxed);
+	size_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 	size_t n = tail - head;
 
 	return (ptrdiff_t)n < 0 ? 0 : n > r->mask + 1 ? r->mask + 1 : n;
@@ -321,5 +320,7 @@ static inline int ks_ring_pop_timeout(struct ks_ring *r, void **item, int64_t ti
 	}
 	return ks__ring_pop_timeout_slow(r, item, timeout_ns);
 }
+
+KS_END_DECLS
 
 #endif /* KSYNC_RING_H */

@@ -16,21 +16,23 @@
 #include <ksync/common.h>
 #include <ksync/mutex.h>
 
+KS_BEGIN_DECLS
+
 struct ks_rmutex {
 	struct ks_mutex lock;
-	_Atomic int owner;
+	KS_ATOMIC(int) owner;
 	uint32_t depth;
 };
 
 #define KS_RMUTEX_DEPTH_MAX UINT32_MAX
 
-#define KS_RMUTEX_INIT { .lock = KS_MUTEX_INIT, .owner = 0, .depth = 0 }
+#define KS_RMUTEX_INIT { KS_MUTEX_INIT, 0, 0 }
 
 void ks_rmutex_init(struct ks_rmutex *r, unsigned flags);
 
 static inline bool ks__rmutex_owned_by(const struct ks_rmutex *r, int self)
 {
-	return atomic_load_explicit(&((struct ks_rmutex *)r)->owner, memory_order_relaxed) == self;
+	return atomic_load_explicit(&r->owner, memory_order_relaxed) == self;
 }
 
 /* The caller owns r: one level deeper, or -EAGAIN at the limit. */
@@ -104,5 +106,7 @@ static inline bool ks_rmutex_is_owned(const struct ks_rmutex *r)
 {
 	return ks__rmutex_owned_by(r, ks_self_tid());
 }
+
+KS_END_DECLS
 
 #endif /* KSYNC_RMUTEX_H */

@@ -20,8 +20,10 @@
 
 #include <ksync/common.h>
 
+KS_BEGIN_DECLS
+
 struct ks_rwlock {
-	_Atomic uint32_t state;
+	KS_ATOMIC(uint32_t) state;
 	uint32_t flags;		/* KS_SHARED */
 };
 
@@ -37,7 +39,7 @@ struct ks_rwlock {
 #define KS_RWLOCK_WAKE_READERS		0x1u
 #define KS_RWLOCK_WAKE_WRITERS		0x2u
 
-#define KS_RWLOCK_INIT { .state = 0, .flags = 0 }
+#define KS_RWLOCK_INIT { 0, 0 }
 
 void ks_rwlock_init(struct ks_rwlock *rw, unsigned flags);
 int ks__rwlock_read_lock_slow(struct ks_rwlock *rw, int64_t timeout_ns);
@@ -173,8 +175,7 @@ static inline int ks_rwlock_write_unlock(struct ks_rwlock *rw)
 
 static inline bool ks_rwlock_is_write_locked(const struct ks_rwlock *rw)
 {
-	uint32_t state = atomic_load_explicit(&((struct ks_rwlock *)rw)->state,
-					      memory_order_relaxed);
+	uint32_t state = atomic_load_explicit(&rw->state, memory_order_relaxed);
 
 	return (state & KS_RWLOCK_MASK) == KS_RWLOCK_WRITER;
 }
@@ -182,10 +183,11 @@ static inline bool ks_rwlock_is_write_locked(const struct ks_rwlock *rw)
 /* How many readers hold the lock (0 when unlocked or write-locked): a snapshot. */
 static inline unsigned ks_rwlock_readers(const struct ks_rwlock *rw)
 {
-	uint32_t state = atomic_load_explicit(&((struct ks_rwlock *)rw)->state,
-					      memory_order_relaxed) & KS_RWLOCK_MASK;
+	uint32_t state = atomic_load_explicit(&rw->state, memory_order_relaxed) & KS_RWLOCK_MASK;
 
 	return state == KS_RWLOCK_WRITER ? 0 : state;
 }
+
+KS_END_DECLS
 
 #endif /* KSYNC_RWLOCK_H */

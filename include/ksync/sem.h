@@ -24,34 +24,36 @@
 
 #include <ksync/common.h>
 
+KS_BEGIN_DECLS
+
 #define KS_SEM_VALUE_MAX	((unsigned)INT32_MAX)
 
 struct ks_sem {
-	_Atomic uint64_t word;	/* value | (uint64_t)nwaiters << KS_SEM_WAITER_SHIFT */
-	uint32_t bound;		/* up() refuses to pass it: the initial value, or the maximum */
-	uint32_t flags;		/* KS_BOUNDED, KS_SHARED */
+	KS_ATOMIC(uint64_t) word;	/* value | (uint64_t)nwaiters << KS_SEM_WAITER_SHIFT */
+	uint32_t bound;			/* up() never passes it: the initial value or the maximum */
+	uint32_t flags;			/* KS_BOUNDED, KS_SHARED */
 };
 
 #define KS_SEM_VALUE_MASK	0xffffffffull
 #define KS_SEM_WAITER_SHIFT	32
 #define KS_SEM_ONE_WAITER	(1ull << KS_SEM_WAITER_SHIFT)
 
-#define KS_SEM_INIT(v)		{ .word = (v), .bound = KS_SEM_VALUE_MAX, .flags = 0 }
-#define KS_BOUNDED_SEM_INIT(v)	{ .word = (v), .bound = (v), .flags = KS_BOUNDED }
+#define KS_SEM_INIT(v)		{ (uint32_t)(v), KS_SEM_VALUE_MAX, 0 }
+#define KS_BOUNDED_SEM_INIT(v)	{ (uint32_t)(v), (uint32_t)(v), KS_BOUNDED }
 
 /* 0; -EINVAL if value > KS_SEM_VALUE_MAX or flags has bits other than KS_BOUNDED|KS_SHARED. */
 int ks_sem_init(struct ks_sem *s, unsigned value, unsigned flags);
 void ks__sem_down_slow(struct ks_sem *s);
 int ks__sem_down_timeout_slow(struct ks_sem *s, int64_t timeout_ns);
-void ks__sem_wake(_Atomic uint32_t *futex, uint32_t n, unsigned flags);
+void ks__sem_wake(KS_ATOMIC(uint32_t) *futex, uint32_t n, unsigned flags);
 
 /* The futex word: the value half of `word`, whichever end of it that is in memory. */
-static inline _Atomic uint32_t *ks__sem_futex(struct ks_sem *s)
+static inline KS_ATOMIC(uint32_t) *ks__sem_futex(struct ks_sem *s)
 {
 #if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	return (_Atomic uint32_t *)&s->word + 1;
+	return (KS_ATOMIC(uint32_t) *)&s->word + 1;
 #else
-	return (_Atomic uint32_t *)&s->word;
+	return (KS_ATOMIC(uint32_t) *)&s->word;
 #endif
 }
 
@@ -90,7 +92,7 @@ static inline int ks_sem_down_timeout(struct ks_sem *s, int64_t timeout_ns)
  */
 static inline int ks_sem_up_n(struct ks_sem *s, unsigned n)
 {
-	_Atomic uint32_t *futex = ks__sem_futex(s);
+	KS_ATOMIC(uint32_t) *futex = ks__sem_futex(s);
 	unsigned flags = s->flags;	/* read before the CAS: after it, s may be freed */
 	uint32_t bound = s->bound;
 	uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
@@ -117,8 +119,9 @@ static inline int ks_sem_up(struct ks_sem *s)
 
 static inline unsigned ks_sem_value(const struct ks_sem *s)
 {
-	return (unsigned)(atomic_load_explicit(&((struct ks_sem *)s)->word, memory_order_relaxed) &
-			  KS_SEM_VALUE_MASK);
+	return (unsigned)(atomic_load_explicit(&s->word, memory_order_relaxed) & KS_SEM_VALUE_MASK);
 }
+
+KS_END_DECLS
 
 #endif /* KSYNC_SEM_H */

@@ -29,8 +29,10 @@
 #include <ksync/common.h>
 #include <ksync/mutex.h>
 
+KS_BEGIN_DECLS
+
 struct ks_seqcount {
-	_Atomic uint32_t sequence;
+	KS_ATOMIC(uint32_t) sequence;
 };
 
 struct ks_seqlock {
@@ -38,8 +40,8 @@ struct ks_seqlock {
 	struct ks_mutex lock;		/* serializes writers; readers never touch it */
 };
 
-#define KS_SEQCOUNT_INIT { .sequence = 0 }
-#define KS_SEQLOCK_INIT { .seqcount = KS_SEQCOUNT_INIT, .lock = KS_MUTEX_INIT }
+#define KS_SEQCOUNT_INIT { 0 }
+#define KS_SEQLOCK_INIT { KS_SEQCOUNT_INIT, KS_MUTEX_INIT }
 
 /*
  * Pauses a reader makes while a writer is inside before it yields the CPU instead (the writer
@@ -66,14 +68,14 @@ static inline bool ks__seq_words(const void *a, const void *b, size_t n)
 static inline void ks_seq_copy_out(void *dst, const void *src, size_t n)
 {
 	if (ks__seq_words(dst, src, n)) {
-		unsigned long *d = dst;
-		const unsigned long *s = src;
+		unsigned long *d = (unsigned long *)dst;
+		const unsigned long *s = (const unsigned long *)src;
 
 		for (size_t i = 0; i < n / sizeof(*s); i++)
 			d[i] = KS_SEQ_LOAD(s[i]);
 	} else {
-		unsigned char *d = dst;
-		const unsigned char *s = src;
+		unsigned char *d = (unsigned char *)dst;
+		const unsigned char *s = (const unsigned char *)src;
 
 		for (size_t i = 0; i < n; i++)
 			d[i] = KS_SEQ_LOAD(s[i]);
@@ -84,14 +86,14 @@ static inline void ks_seq_copy_out(void *dst, const void *src, size_t n)
 static inline void ks_seq_copy_in(void *dst, const void *src, size_t n)
 {
 	if (ks__seq_words(dst, src, n)) {
-		unsigned long *d = dst;
-		const unsigned long *s = src;
+		unsigned long *d = (unsigned long *)dst;
+		const unsigned long *s = (const unsigned long *)src;
 
 		for (size_t i = 0; i < n / sizeof(*s); i++)
 			KS_SEQ_STORE(d[i], s[i]);
 	} else {
-		unsigned char *d = dst;
-		const unsigned char *s = src;
+		unsigned char *d = (unsigned char *)dst;
+		const unsigned char *s = (const unsigned char *)src;
 
 		for (size_t i = 0; i < n; i++)
 			KS_SEQ_STORE(d[i], s[i]);
@@ -110,7 +112,7 @@ static inline void ks_seqcount_init(struct ks_seqcount *s, unsigned flags)
 /* Waits (spinning, then yielding) until no write is in progress; returns the even sequence. */
 static inline uint32_t ks_seqcount_read_begin(const struct ks_seqcount *s)
 {
-	_Atomic uint32_t *seq = &((struct ks_seqcount *)s)->sequence;
+	const KS_ATOMIC(uint32_t) *seq = &s->sequence;
 	unsigned spins = 0;
 	uint32_t start;
 
@@ -130,8 +132,7 @@ static inline uint32_t ks_seqcount_read_begin(const struct ks_seqcount *s)
 static inline bool ks_seqcount_read_retry(const struct ks_seqcount *s, uint32_t start)
 {
 	/* relaxed: the acquire data loads above (KS_SEQ_LOAD) keep it after them */
-	return atomic_load_explicit(&((struct ks_seqcount *)s)->sequence, memory_order_relaxed) !=
-	       start;
+	return atomic_load_explicit(&s->sequence, memory_order_relaxed) != start;
 }
 
 static inline void ks_seqcount_write_begin(struct ks_seqcount *s)
@@ -224,5 +225,7 @@ static inline void ks_seqlock_write(struct ks_seqlock *sl, void *dst, const void
 	ks_seq_copy_in(dst, src, n);
 	ks_seqlock_write_unlock(sl);
 }
+
+KS_END_DECLS
 
 #endif /* KSYNC_SEQLOCK_H */

@@ -22,12 +22,14 @@
 
 #include <ksync/common.h>
 
+KS_BEGIN_DECLS
+
 struct ks_spinlock {
-	_Atomic uint32_t next;
-	_Atomic uint32_t owner;
+	KS_ATOMIC(uint32_t) next;
+	KS_ATOMIC(uint32_t) owner;
 };
 
-#define KS_SPINLOCK_INIT { .next = 0, .owner = 0 }
+#define KS_SPINLOCK_INIT { 0, 0 }
 
 /* KS_SHARED is accepted and changes nothing: a spinlock never calls the kernel. */
 static inline void ks_spinlock_init(struct ks_spinlock *lock, unsigned flags)
@@ -75,10 +77,10 @@ static inline int ks_spinlock_unlock(struct ks_spinlock *lock)
 
 static inline bool ks_spinlock_is_locked(const struct ks_spinlock *lock)
 {
-	struct ks_spinlock *l = (struct ks_spinlock *)lock;
-
-	return atomic_load_explicit(&l->owner, memory_order_relaxed) !=
-	       atomic_load_explicit(&l->next, memory_order_relaxed);
+	return atomic_load_explicit(&lock->owner, memory_order_relaxed) !=
+	       atomic_load_explicit(&lock->next, memory_order_relaxed);
 }
+
+KS_END_DECLS
 
 #endif /* KSYNC_SPINLOCK_H */

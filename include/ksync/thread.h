@@ -23,8 +23,10 @@
 
 #include <ksync/common.h>
 
+KS_BEGIN_DECLS
+
 struct ks_thread {
-	_Atomic uint32_t state;
+	KS_ATOMIC(uint32_t) state;
 	int pid;		/* the process it runs in: in a forked child it does not exist */
 	void *(*fn)(void *);	/* written by start, read by the new thread */
 	void *arg;
@@ -37,10 +39,10 @@ struct ks_thread {
 #define KS_THREAD_DONE		3u
 #define KS_THREAD_JOINED	4u
 
-#define KS_THREAD_INIT { .state = KS_THREAD_NEW }
+#define KS_THREAD_INIT { KS_THREAD_NEW, 0, NULL, NULL, NULL }
 
 /* This process's pid, set at load time and again in the child after fork(). */
-extern _Atomic int ks__thread_pid;
+extern KS_ATOMIC(int) ks__thread_pid;
 
 /* 0, or a negative errno from thread creation (-EAGAIN: no more threads). */
 int ks_thread_start(struct ks_thread *t, void *(*fn)(void *), void *arg);
@@ -58,7 +60,7 @@ int ks_thread_join_timeout(struct ks_thread *t, void **ret, int64_t timeout_ns);
 static inline bool ks_thread_is_alive(const struct ks_thread *t)
 {
 	/* acquire: a false answer comes after fn's writes, as after a join */
-	uint32_t s = atomic_load_explicit(&((struct ks_thread *)t)->state, memory_order_acquire);
+	uint32_t s = atomic_load_explicit(&t->state, memory_order_acquire);
 
 	return (s == KS_THREAD_RUNNING || s == KS_THREAD_WAITED) &&
 	       t->pid == atomic_load_explicit(&ks__thread_pid, memory_order_relaxed);
@@ -69,5 +71,7 @@ static inline int ks_gettid(void)
 {
 	return ks_self_tid();
 }
+
+KS_END_DECLS
 
 #endif /* KSYNC_THREAD_H */

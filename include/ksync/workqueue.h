@@ -31,16 +31,18 @@
 #include <ksync/common.h>
 #include <ksync/llist.h>
 
+KS_BEGIN_DECLS
+
 #define KS_WORKQUEUE_MAX_THREADS	4096u
 
 struct ks_work {
 	struct ks_llist_node node;	/* the queue's link; the workqueue's lock guards it */
-	_Atomic uint32_t pending;	/* 1 from queueing until a worker takes the item */
+	KS_ATOMIC(uint32_t) pending;	/* 1 from queueing until a worker takes the item */
 	uint64_t ticket;		/* queue order, for flush; under the workqueue's lock */
 	void (*fn)(struct ks_work *work);
 };
 
-#define KS_WORK_INIT(f) { .node = { NULL }, .pending = 0, .ticket = 0, .fn = (f) }
+#define KS_WORK_INIT(f) { { NULL }, 0, 0, (f) }
 
 static inline void ks_work_init(struct ks_work *work, void (*fn)(struct ks_work *work))
 {
@@ -53,7 +55,7 @@ static inline void ks_work_init(struct ks_work *work, void (*fn)(struct ks_work 
 /* True while the item is queued and not yet taken by a worker (a snapshot). */
 static inline bool ks_work_pending(const struct ks_work *work)
 {
-	return atomic_load_explicit(&((struct ks_work *)work)->pending, memory_order_relaxed);
+	return atomic_load_explicit(&work->pending, memory_order_relaxed);
 }
 
 struct ks_workqueue;
@@ -85,5 +87,7 @@ int ks_workqueue_flush(struct ks_workqueue *wq);
 int ks_workqueue_destroy(struct ks_workqueue *wq);
 
 unsigned ks_workqueue_nthreads(const struct ks_workqueue *wq);
+
+KS_END_DECLS
 
 #endif /* KSYNC_WORKQUEUE_H */
