@@ -10,8 +10,13 @@
  *  - The runner stores its tid in `owner` before running fn and clears it before DONE; a caller
  *    that finds its own tid there is fn calling ks_once() on the same object, which could only
  *    wait for itself: it gets -EDEADLK instead.
+ *  - The runner's swap to DONE is its last access to the object: a caller that sees DONE may
+ *    return and free it at once (one that arrives late, or a waiter that a signal or a spurious
+ *    wake-up sent back to look), so the flags the wake-up needs are read before the swap, and
+ *    the wake-up uses the address only (glibc bug 13690's pattern).
  */
 #include "futex.h"
+#include "inject.h"
 
 #include <ksync/once.h>
 
@@ -24,15 +29,17 @@ void ks_once_init(struct ks_once *o, unsigned flags)
 
 static void ks_once_run(struct ks_once *o, void (*fn)(void))
 {
-	int self = ks_self_tid();
+	_Atomic uint32_t *word = &o->state;
+	unsigned flags = o->flags;	/* after the swap below, o may be freed */
 
-	atomic_store_explicit(&o->owner, self, memory_order_relaxed);
+	atomic_store_explicit(&o->owner, ks_self_tid(), memory_order_relaxed);
 	fn();
 	atomic_store_explicit(&o->owner, 0, memory_order_relaxed);
 	/* release: pairs with the acquire loads that see DONE; publishes fn's writes */
-	if (atomic_exchange_explicit(&o->state, KS_ONCE_DONE, memory_order_release) ==
-	    KS_ONCE_WAITED)
-		ks_futex_wake(&o->state, INT_MAX, o->flags);
+	if (atomic_exchange_explicit(word, KS_ONCE_DONE, memory_order_release) == KS_ONCE_WAITED) {
+		ks_inject("once.done");		/* a waiter may return and free o here */
+		ks_futex_wake(word, INT_MAX, flags);
+	}
 }
 
 int ks__once_slow(struct ks_once *o, void (*fn)(void))

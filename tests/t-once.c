@@ -2,13 +2,15 @@
 /*
  * ks_once: fn runs exactly once and every caller returns after it finished and sees its writes;
  * a recursive call from fn gets -EDEADLK; waiters sleep through signals and spurious wake-ups;
- * many waiters; MAP_SHARED use across fork(); no futex call on the uncontended paths; and a
- * wall-clock stress of threads racing on fresh objects.
+ * many waiters; MAP_SHARED use across fork(); no futex call on the uncontended paths; a
+ * wall-clock stress of threads racing on fresh objects; and the object unmapped by a waiter the
+ * moment its call returns, while the runner is still inside its own call.
  */
 #include <sched.h>
 
 #include <ksync/once.h>
 
+#include "inject.h"
 #include "tap.h"
 
 /* ---- basics ---------------------------------------------------------------------------------- */
@@ -246,6 +248,94 @@ static void test_stress(void)
 	is(atomic_load(&race_bad), 0, "stress: fn ran exactly once per object, its writes seen");
 }
 
+/* ---- the object unmapped the moment a waiter returns ----------------------------------------- */
+
+/*
+ * A waiter that sees DONE may return and free the object while the runner is still between its
+ * swap to DONE and the end of its call (glibc bug 13690's pattern). Here the waiter unmaps the
+ * object's page as soon as ks_once() returns, and a thread pokes the futex word all the time so
+ * that the waiter keeps looking at the word instead of waiting for the runner's wake-up: a
+ * runner that touched the object after its swap would fault. The window is a few instructions
+ * wide; the race-widening build (make check KS_INJECT=1) stops the runner inside it.
+ */
+static struct ks_once *_Atomic unmap_now;
+static atomic_bool unmap_stop;
+
+static void unmap_fn(void)
+{
+	struct ks_once *o = atomic_load(&unmap_now);
+
+	/* return once the waiter is registered, so that the swap to DONE has a wake-up to make */
+	while (atomic_load(&o->state) != KS_ONCE_WAITED && !atomic_load(&unmap_stop))
+		sched_yield();
+}
+
+static void *unmap_runner(void *arg)
+{
+	return (void *)(intptr_t)ks_once(arg, unmap_fn);
+}
+
+static void *unmap_waiter(void *arg)
+{
+	struct ks_once *o = arg;
+	int r = ks_once(o, unmap_fn);
+
+	munmap(o, (size_t)sysconf(_SC_PAGESIZE));	/* the last user: gone at once */
+	return (void *)(intptr_t)r;
+}
+
+static void *unmap_poker(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&unmap_stop)) {
+		struct ks_once *o = atomic_load(&unmap_now);
+
+		if (o)	/* a wake on an unmapped address is harmless: the kernel only hashes it */
+			syscall(SYS_futex, &o->state, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, INT32_MAX,
+				NULL, NULL, 0);
+		else
+			sched_yield();
+	}
+	return NULL;
+}
+
+static void test_unmap_at_done(void)
+{
+	int64_t end = tap_deadline_in_ms(tap_stress_ms() / 2);
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned long injected = ks_inject_count();
+	pthread_t poker, runner, waiter;
+	long rounds = 0, bad = 0;
+
+	tap_phase("unmapped at DONE");
+	poker = tap_thread(unmap_poker, NULL);
+	while (tap_before(end) || rounds < 50) {
+		struct ks_once *o = mmap(NULL, page, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		void *r1, *r2;
+
+		if (o == MAP_FAILED)
+			break;
+		ks_once_init(o, 0);
+		atomic_store(&unmap_now, o);
+		runner = tap_thread(unmap_runner, o);
+		while (atomic_load(&o->state) == KS_ONCE_INCOMPLETE)
+			sched_yield();
+		waiter = tap_thread(unmap_waiter, o);
+		pthread_join(runner, &r1);
+		pthread_join(waiter, &r2);
+		atomic_store(&unmap_now, NULL);
+		bad += r1 || r2;
+		rounds++;
+	}
+	atomic_store(&unmap_stop, true);
+	pthread_join(poker, NULL);
+	diag("%lu delays injected", ks_inject_count() - injected);
+	ok(rounds >= 50 && bad == 0,
+	   "%ld rounds: the runner never touched the object after its swap to DONE, while the "
+	   "waiter unmapped it on return (%ld calls failed)", rounds, bad);
+}
+
 /* ---- processes ------------------------------------------------------------------------------- */
 
 struct shared {
@@ -295,6 +385,7 @@ int main(void)
 	test_basics();
 	test_waiters();
 	test_stress();
+	test_unmap_at_done();
 	test_process_shared();
 	return tap_done();
 }
