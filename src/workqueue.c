@@ -14,6 +14,11 @@
  *  - A worker leaves only when stopping is set, its scheduled list and the queue are empty and it
  *    runs nothing; a worker still running an item comes back to the queue afterwards, so work
  *    queued by work functions during destroy is still run.
+ *  - nflushers counts the threads inside flush; destroy frees the memory only once it is 0
+ *    (after the workers are gone), so a flush that was waiting when destroy began returns
+ *    normally instead of waking up in freed memory.
+ *  - An item whose pending word reads PENDING | LINKED is on a list or is some worker's
+ *    `current` not yet started: either way flush counts its ticket. See ks_workqueue_queue().
  *
  * Idle workers are signalled one per queued item, and only when some sleep; flushers are
  * broadcast to only while some wait, so neither costs a system call otherwise.
@@ -24,6 +29,8 @@
 #include <ksync/mutex.h>
 #include <ksync/thread.h>
 #include <ksync/workqueue.h>
+
+#include "inject.h"
 
 /* A FIFO of work items linked through work->node; under the workqueue's lock. */
 struct ks_work_fifo {
@@ -150,8 +157,8 @@ static void *ks_worker_main(void *arg)
 		fn = w->fn;
 		ks_mutex_unlock(&wq->lock);
 
-		/* acq_rel: pairs with the exchange in ks_workqueue_queue(): a queuer that found the bit
-		 * set wrote its data before, and this run sees it */
+		/* acq_rel: pairs with the fetch_or in ks_workqueue_queue(): a queuer that found
+		 * the item pending wrote its data before, and this run sees it */
 		atomic_exchange_explicit(&w->pending, 0, memory_order_acq_rel);
 		fn(w);		/* from here on, w may be freed or queued again */
 
@@ -174,6 +181,11 @@ static void ks_workqueue_stop(struct ks_workqueue *wq, unsigned started)
 	ks_mutex_unlock(&wq->lock);
 	for (i = 0; i < started; i++)
 		ks_thread_join(&wq->workers[i].thread, NULL);
+	/* flushers still inside (woken, not yet out) leave before the memory goes */
+	ks_mutex_lock(&wq->lock);
+	while (wq->nflushers)
+		ks_cond_wait(&wq->progress, &wq->lock);
+	ks_mutex_unlock(&wq->lock);
 	free(wq);
 }
 
@@ -205,20 +217,47 @@ int ks_workqueue_create(struct ks_workqueue **wqp, unsigned nthreads)
 	return 0;
 }
 
-bool ks_workqueue_queue(struct ks_workqueue *wq, struct ks_work *work)
+/* Lock held: links a claimed item that nobody has linked yet (see ks_workqueue_queue()). */
+static void ks_workqueue_link(struct ks_workqueue *wq, struct ks_work *work)
 {
-	if (!work || !work->fn)
-		return false;
-	/* acq_rel: pairs with the worker's exchange that clears the bit */
-	if (atomic_exchange_explicit(&work->pending, 1, memory_order_acq_rel))
-		return false;
-	ks_mutex_lock(&wq->lock);
+	uint32_t s = atomic_load_explicit(&work->pending, memory_order_relaxed);
+
+	if (s != KS_WORK_PENDING)
+		return;		/* linked already, or taken by a worker since */
 	work->ticket = wq->next_ticket++;
 	ks_fifo_push(&wq->queue, work);
+	/*
+	 * release: a queuer that sees LINKED returns false at once and may flush; its acquire
+	 * puts this lock hold, and the ticket, before that flush. (A worker can clear the bits
+	 * only after taking the item, so only after we unlock.)
+	 */
+	atomic_fetch_or_explicit(&work->pending, KS_WORK_LINKED, memory_order_release);
 	if (wq->nidle)
 		ks_cond_signal(&wq->more);
+}
+
+bool ks_workqueue_queue(struct ks_workqueue *wq, struct ks_work *work)
+{
+	uint32_t old;
+
+	if (!wq || !work || !work->fn)
+		return false;
+	/*
+	 * acq_rel: pairs with the worker's exchange that clears the bits: what the caller wrote
+	 * before this call is seen by the run that clears them, which starts after this point.
+	 */
+	old = atomic_fetch_or_explicit(&work->pending, KS_WORK_PENDING, memory_order_acq_rel);
+	if (old & KS_WORK_LINKED)
+		return false;	/* listed, or taken and not started: flush sees its ticket */
+	/*
+	 * Claimed (by us, or by a queuer that has not linked it yet): the first queuer to take the
+	 * lock links it, so that neither returns before the item is where a flush can see it.
+	 */
+	ks_inject("workqueue.queue");
+	ks_mutex_lock(&wq->lock);
+	ks_workqueue_link(wq, work);
 	ks_mutex_unlock(&wq->lock);
-	return true;
+	return !(old & KS_WORK_PENDING);
 }
 
 /* True if the caller is one of wq's workers. */
@@ -238,19 +277,25 @@ int ks_workqueue_flush(struct ks_workqueue *wq)
 {
 	uint64_t target;
 
+	if (!wq)
+		return -EINVAL;
 	if (ks_workqueue_is_worker(wq))
 		return -EDEADLK;
 	ks_mutex_lock(&wq->lock);
 	target = wq->next_ticket;
 	wq->nflushers++;
 	ks_cond_wait_event(&wq->progress, &wq->lock, ks_workqueue_oldest(wq) >= target);
-	wq->nflushers--;
-	ks_mutex_unlock(&wq->lock);
+	/* a destroy that ran our work waits for the flushers to leave: the last one tells it */
+	if (--wq->nflushers == 0 && wq->stopping)
+		ks_cond_broadcast(&wq->progress);
+	ks_mutex_unlock(&wq->lock);	/* the last access: destroy may free wq from here on */
 	return 0;
 }
 
 int ks_workqueue_destroy(struct ks_workqueue *wq)
 {
+	if (!wq)
+		return -EINVAL;
 	if (ks_workqueue_is_worker(wq))
 		return -EDEADLK;
 	ks_workqueue_stop(wq, wq->nthreads);
@@ -259,5 +304,5 @@ int ks_workqueue_destroy(struct ks_workqueue *wq)
 
 unsigned ks_workqueue_nthreads(const struct ks_workqueue *wq)
 {
-	return wq->nthreads;
+	return wq ? wq->nthreads : 0;
 }

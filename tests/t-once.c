@@ -290,7 +290,8 @@ static void *unmap_poker(void *arg)
 	while (!atomic_load(&unmap_stop)) {
 		struct ks_once *o = atomic_load(&unmap_now);
 
-		if (o)	/* a wake on an unmapped address is harmless: the kernel only hashes it */
+		/* a wake on an unmapped address is harmless: the kernel only hashes it */
+		if (o)
 			syscall(SYS_futex, &o->state, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, INT32_MAX,
 				NULL, NULL, 0);
 		else

@@ -5,11 +5,14 @@
  * after), destroy with pending work and with work that re-queues itself, re-queueing from a
  * work function, no item running twice at once, -EDEADLK for flush/destroy from a work
  * function, and a wall-clock stress of many producers: every successful queue_work is matched
- * by exactly one run.
+ * by exactly one run. Also: a flush after a queue_work that returned false waits for a run that
+ * started after that call; a flush waiting while destroy runs returns before the memory goes;
+ * NULL queues.
  */
 #include <ksync/workqueue.h>
 #include <sched.h>
 
+#include "inject.h"
 #include "tap.h"
 
 /* A work item that blocks on a gate until the test opens it. */
@@ -68,7 +71,13 @@ static void test_basics(void)
 	is(ks_workqueue_create(&wq, 1), 0, "create with 1 thread");
 	is(ks_workqueue_nthreads(wq), 1, "nthreads");
 	is(ks_workqueue_flush(wq), 0, "flush of an idle queue returns at once");
-	ok(!ks_workqueue_queue(wq, NULL) && !ks_workqueue_queue(wq, &nofn), "NULL work or fn: false");
+	ok(!ks_workqueue_queue(wq, NULL) && !ks_workqueue_queue(wq, &nofn),
+	   "NULL work or fn: false");
+	ok(!ks_workqueue_queue(NULL, &c.work) && !ks_work_pending(&c.work),
+	   "NULL queue: false, and the item is not left pending");
+	is(ks_workqueue_flush(NULL), -EINVAL, "flush(NULL): -EINVAL");
+	is(ks_workqueue_destroy(NULL), -EINVAL, "destroy(NULL): -EINVAL");
+	is(ks_workqueue_nthreads(NULL), 0, "nthreads(NULL): 0");
 
 	gated_init(&g);
 	ok(ks_workqueue_queue(wq, &g.work), "queue a blocking item");
@@ -136,7 +145,7 @@ static void test_flush(void)
 		tap_sleep_ms(1);
 	tap_wait_asleep(atomic_load(&f.tid), 2000);
 	ok(!atomic_load(&f.done), "flush waits for a running earlier item");
-	ks_workqueue_queue(wq, &late.work);		/* after the flush began: not waited for */
+	ks_workqueue_queue(wq, &late.work);	/* after the flush began: not waited for */
 	wait_entered(&late);
 	atomic_store(&early.open, true);
 	for (i = 0; i < 10000 && !atomic_load(&f.done); i++)
@@ -148,6 +157,137 @@ static void test_flush(void)
 	is(ks_workqueue_destroy(wq), 0, "destroy");
 	is(atomic_load(&late.runs), 1, "the later item ran too");
 	free(c);
+}
+
+/* ---- a flush after a queueing call, true or false, covers that call ------------------------- */
+
+/*
+ * Contract: once ks_workqueue_queue() returns, true or false, a run of the item starts after
+ * the call, and a flush issued after the call waits for that run. Each queuer bumps `stamp`
+ * before it queues; each run records the stamp it reads when it starts; after its flush, a
+ * queuer checks that some run started after its stamp. Two queuers collide on one item, so that
+ * one often gets false while the other is between claiming the item and linking it.
+ */
+struct covered {
+	struct ks_work work;
+	atomic_ulong stamp;	/* bumped by each queuer before its queue_work */
+	atomic_ulong seen;	/* the highest stamp a run read when it started */
+};
+
+struct coverer {
+	struct covered *c;
+	struct ks_workqueue *wq;
+	int64_t end;
+	unsigned long refused, uncovered;
+};
+
+static void covered_fn(struct ks_work *w)
+{
+	struct covered *c = ks_container_of(w, struct covered, work);
+	unsigned long s = atomic_load(&c->stamp), old = atomic_load(&c->seen);
+
+	while (old < s && !atomic_compare_exchange_weak(&c->seen, &old, s))
+		;
+}
+
+static void *coverer_main(void *arg)
+{
+	struct coverer *q = arg;
+
+	while (tap_before(q->end)) {
+		unsigned long mine = atomic_fetch_add(&q->c->stamp, 1) + 1;
+
+		if (!ks_workqueue_queue(q->wq, &q->c->work))
+			q->refused++;
+		ks_workqueue_flush(q->wq);
+		if (atomic_load(&q->c->seen) < mine)
+			q->uncovered++;
+	}
+	return NULL;
+}
+
+static void test_flush_covers(void)
+{
+	struct covered c = { .work = KS_WORK_INIT(covered_fn) };
+	struct coverer q[2];
+	unsigned long refused = 0, uncovered = 0, injected = ks_inject_count();
+	struct ks_workqueue *wq;
+	pthread_t t[2];
+
+	tap_phase("flush after a queueing call");
+	ks_workqueue_create(&wq, 2);
+	for (int i = 0; i < 2; i++) {
+		q[i] = (struct coverer){ .c = &c, .wq = wq,
+					 .end = tap_deadline_in_ms(tap_stress_ms() / 2) };
+		t[i] = tap_thread(coverer_main, &q[i]);
+	}
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		refused += q[i].refused;
+		uncovered += q[i].uncovered;
+	}
+	is(ks_workqueue_destroy(wq), 0, "destroy");
+	diag("%lu delays injected", ks_inject_count() - injected);
+	ok(refused > 0, "queue_work refused the pending item %lu times", refused);
+	is(uncovered, 0, "a flush after queue_work (true or false) waited for a run that started "
+	   "after the call");
+}
+
+/* ---- a flush waiting while destroy runs ------------------------------------------------------ */
+
+/*
+ * A flusher waits for a running item; destroy is called, the item ends, the workers leave. The
+ * flusher has been woken but has not run yet: destroy must wait for it to leave before freeing
+ * the queue. All threads share one CPU and the flusher is SCHED_IDLE, so that it runs only once
+ * the others block: on the old code, after destroy had freed the queue (a use after free that
+ * ASan names, and that otherwise corrupts the heap or hangs on a lock in freed memory).
+ */
+static void *idle_flusher_main(void *arg)
+{
+	struct flusher *f = arg;
+	struct sched_param sp = { 0 };
+
+	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+	return flusher_main(f);
+}
+
+static void test_flush_vs_destroy(void)
+{
+	enum { ROUNDS = 20 };
+	cpu_set_t all, one;
+	int good = 0, pinned;
+
+	tap_phase("flush racing destroy");
+	sched_getaffinity(0, sizeof(all), &all);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
+	/* the threads made from now on inherit the affinity */
+	pinned = sched_setaffinity(0, sizeof(one), &one) == 0;
+	for (int i = 0; i < ROUNDS; i++) {
+		struct ks_workqueue *wq;
+		struct gated g;
+		struct flusher f = { 0 };
+		pthread_t t;
+		int d;
+
+		ks_workqueue_create(&wq, 1);
+		gated_init(&g);
+		ks_workqueue_queue(wq, &g.work);
+		wait_entered(&g);
+		f.wq = wq;
+		t = tap_thread(idle_flusher_main, &f);
+		while (!atomic_load(&f.tid))
+			tap_sleep_ms(1);
+		tap_wait_asleep(atomic_load(&f.tid), 2000);
+		atomic_store(&g.open, true);
+		d = ks_workqueue_destroy(wq);
+		pthread_join(t, NULL);
+		good += d == 0 && f.result == 0 && atomic_load(&g.runs) == 1;
+	}
+	if (pinned)
+		sched_setaffinity(0, sizeof(all), &all);
+	is(good, ROUNDS, "%d rounds: a flush waiting when destroy began returned 0 after its item "
+	   "ran, and destroy returned 0 (run under SANITIZE=address: no use after free)", ROUNDS);
 }
 
 /* ---- destroy drains; re-queueing; no item runs twice at once ------------------------------ */
@@ -315,6 +455,8 @@ int main(void)
 	tap_start(120);
 	test_basics();
 	test_flush();
+	test_flush_covers();
+	test_flush_vs_destroy();
 	test_destroy();
 	test_stress();
 	return tap_done();
