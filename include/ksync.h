@@ -3,6 +3,7 @@
 #ifndef KSYNC_H
 #define KSYNC_H
 
+#include <ksync/version.h>
 #include <ksync/common.h>
 #include <ksync/mutex.h>
 #include <ksync/rmutex.h>

@@ -497,6 +497,16 @@ static void use_common(void)
 	use_ok(ks_futex_calls() < (unsigned long)-1, "common: futex_calls");
 	use_ok(KS_NSEC_PER_SEC == 1000 * KS_NSEC_PER_MSEC &&
 	       KS_NSEC_PER_MSEC == 1000 * KS_NSEC_PER_USEC, "common: time units");
+	use_ok(KSYNC_VERSION == KSYNC_VERSION_NUMBER(KSYNC_VERSION_MAJOR, KSYNC_VERSION_MINOR,
+						    KSYNC_VERSION_PATCH) &&
+	       KSYNC_VERSION >= KSYNC_VERSION_NUMBER(0, 1, 0), "version: KSYNC_VERSION");
+	{
+		char v[32];
+
+		snprintf(v, sizeof(v), "%d.%d.%d", KSYNC_VERSION_MAJOR, KSYNC_VERSION_MINOR,
+			 KSYNC_VERSION_PATCH);
+		use_ok(!strcmp(v, KSYNC_VERSION_STRING), "version: KSYNC_VERSION_STRING");
+	}
 }
 
 /* Runs every part; the caller prints the plan. */
