@@ -10,7 +10,9 @@
  * every application, and the library's slow paths were compiled as C. tests/t-strict-c.c and
  * tests/t-cxx.cc (built with every compiler and standard) hold the headers to this:
  *
- *  - Declarations sit between KS_BEGIN_DECLS and KS_END_DECLS (extern "C" in C++). What only
+ *  - Declarations sit between KS_BEGIN_DECLS and KS_END_DECLS: extern "C" in C++, and default
+ *    visibility, so that the library (built with -fvisibility=hidden) exports exactly what the
+ *    public headers declare, the ks__* slow paths of the inline fast paths included. What only
  *    C++ needs (overloads, templates) follows KS_END_DECLS under #ifdef __cplusplus.
  *  - An atomic member or variable is KS_ATOMIC(T): _Atomic(T) in C, std::atomic<T> in C++
  *    (the same size and alignment: the layout test compares every struct member by member).
@@ -42,8 +44,8 @@
 #include <atomic>
 #include <type_traits>
 
-#define KS_BEGIN_DECLS	extern "C" {
-#define KS_END_DECLS	}
+#define KS_BEGIN_DECLS	extern "C" { _Pragma("GCC visibility push(default)")
+#define KS_END_DECLS	_Pragma("GCC visibility pop") }
 #define KS_ATOMIC(T)	std::atomic<T>
 /* The type `*(p)` has, without reference: ks_llist_for_each_entry() names it. */
 #define ks__typeof_deref(p)	std::remove_reference<decltype(*(p))>::type
@@ -60,8 +62,8 @@ using std::atomic_signal_fence;
 #else
 #include <stdatomic.h>
 
-#define KS_BEGIN_DECLS
-#define KS_END_DECLS
+#define KS_BEGIN_DECLS	_Pragma("GCC visibility push(default)")
+#define KS_END_DECLS	_Pragma("GCC visibility pop")
 #define KS_ATOMIC(T)	_Atomic(T)
 #define ks__typeof_deref(p)	__typeof__(*(p))
 #endif

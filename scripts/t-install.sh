@@ -1,0 +1,178 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# t-install (make check-install): TAP (version 13) test of make install and make uninstall, as a
+# user meets them. For fresh prefixes, and a staged multiarch install (DESTDIR, LIBDIR):
+#  - the files land where PREFIX, LIBDIR, INCDIR say, with the soname's links, and the generated
+#    ksync.pc and CMake package name those paths (never the build tree, a staging root or
+#    another prefix);
+#  - a C and a C++ program build with `cc app.c $(pkg-config --cflags --libs ksync)` and run
+#    against the installed shared library (NEEDED libksync.so.<major>);
+#  - a CMake project finds the package (find_package(ksync 0.1)) and links ksync::ksync and
+#    ksync::ksync_static; a request for a newer version is refused;
+#  - the man pages of man/, if that folder exists, are installed and found by man -M;
+#  - make uninstall leaves nothing behind, also after installing twice.
+# MAKE and O come from the Makefile (the library must be built).
+
+make=${MAKE:-make}
+O=${O:-build}
+n=0
+failed=0
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+log=$tmp/log
+
+echo "TAP version 13"
+
+result() {	# result STATUS NAME: STATUS 0 passes; otherwise the log is shown
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+		sed 's/^/# /' "$log"
+	fi
+}
+
+check() {	# check NAME COMMAND...: the command succeeds (its output goes to the log)
+	name=$1
+	shift
+	"$@" > "$log" 2>&1
+	result $? "$name"
+}
+
+# nothing_left DIR: no file, link or directory under DIR (DIR itself may be gone)
+nothing_left() {
+	[ ! -e "$1" ] || [ -z "$(find "$1" -mindepth 1 | tee "$log")" ]
+}
+
+install_ksync() {
+	"$make" -s --no-print-directory O="$O" install "$@"
+}
+
+uninstall_ksync() {
+	"$make" -s --no-print-directory O="$O" uninstall "$@"
+}
+
+cat > "$tmp/app.c" <<'EOF'
+#include <ksync.h>
+#include <stdio.h>
+
+static struct ks_mutex lock = KS_MUTEX_INIT;
+static struct ks_event done = KS_EVENT_INIT;
+
+static void *worker(void *arg)
+{
+	ks_mutex_lock(&lock);
+	++*(int *)arg;
+	ks_mutex_unlock(&lock);
+	ks_event_set(&done);
+	return NULL;
+}
+
+int main(void)
+{
+	struct ks_thread t;
+	int n = 0;
+
+	if (ks_thread_start(&t, worker, &n) || ks_event_wait_timeout(&done, KS_NSEC_PER_SEC * 10) ||
+	    ks_thread_join(&t, NULL) || n != 1)
+		return 1;
+	printf("ksync %s\n", KSYNC_VERSION_STRING);
+	return 0;
+}
+EOF
+cp "$tmp/app.c" "$tmp/app.cc"
+version=$(sed -n 's/^Version: //p' "$O/ksync-uninstalled.pc")
+
+# ---- a fresh prefix: pkg-config, C and C++, CMake, man pages, uninstall -------------------------
+P=$tmp/prefix
+check "make install PREFIX=P" install_ksync PREFIX="$P"
+check "the library, its soname link and its development link" \
+	test -f "$P/lib/libksync.so.$version" -a -L "$P/lib/libksync.so.${version%%.*}" \
+	     -a -L "$P/lib/libksync.so" -a -f "$P/lib/libksync.a"
+check "the headers, the LICENSE" test -f "$P/include/ksync.h" -a -f "$P/include/ksync/mutex.h" \
+	-a -f "$P/share/doc/ksync/LICENSE"
+check "ksync.pc names P" grep -qx "prefix=$P" "$P/lib/pkgconfig/ksync.pc"
+
+pc() {
+	PKG_CONFIG_PATH="$P/lib/pkgconfig" pkg-config "$@" ksync
+}
+check "cc app.c \$(pkg-config --cflags --libs ksync)" \
+	sh -c 'cc -o "$1/app" "$1/app.c" $2' - "$tmp" "$(pc --cflags --libs)"
+check "... and it runs against P's libksync.so" \
+	sh -c 'LD_LIBRARY_PATH="$1" "$2/app" | grep -qx "ksync $3"' - "$P/lib" "$tmp" "$version"
+check "... which it needs by its soname" \
+	sh -c 'readelf -d "$1/app" | grep -q "NEEDED.*\[libksync\.so\.$2\]"' - "$tmp" "${version%%.*}"
+check "c++ app.cc \$(pkg-config --cflags --libs ksync), and it runs" \
+	sh -c 'c++ -std=c++17 -o "$1/appxx" "$1/app.cc" $2 && LD_LIBRARY_PATH="$3" "$1/appxx"' \
+	- "$tmp" "$(pc --cflags --libs)" "$P/lib"
+
+if command -v cmake > /dev/null; then
+	mkdir -p "$tmp/cmake"
+	cat > "$tmp/cmake/CMakeLists.txt" <<EOF
+cmake_minimum_required(VERSION 3.13)
+project(app C CXX)
+find_package(ksync ${version%.*} REQUIRED)
+add_executable(app "$tmp/app.c")
+target_link_libraries(app PRIVATE ksync::ksync)
+add_executable(app_static "$tmp/app.cc")
+target_link_libraries(app_static PRIVATE ksync::ksync_static)
+EOF
+	check "cmake: find_package(ksync ${version%.*}) with CMAKE_PREFIX_PATH=P" \
+		cmake -S "$tmp/cmake" -B "$tmp/cmake/build" -DCMAKE_PREFIX_PATH="$P"
+	check "cmake: ksync::ksync and ksync::ksync_static build" \
+		cmake --build "$tmp/cmake/build"
+	check "cmake: both programs run" \
+		sh -c '"$1/app" && "$1/app_static" && ! readelf -d "$1/app_static" | grep -q ksync' \
+		- "$tmp/cmake/build"
+	sed "s/find_package(ksync [^ ]* REQUIRED)/find_package(ksync 99.0 REQUIRED)/" \
+		"$tmp/cmake/CMakeLists.txt" > "$tmp/cmake/newer.txt"
+	mkdir -p "$tmp/cmake-newer"
+	cp "$tmp/cmake/newer.txt" "$tmp/cmake-newer/CMakeLists.txt"
+	check "cmake: find_package(ksync 99.0) is refused" \
+		sh -c '! cmake -S "$1" -B "$1/build" -DCMAKE_PREFIX_PATH="$2"' - "$tmp/cmake-newer" "$P"
+else
+	echo "# cmake is not installed: the CMake package is not tried"
+fi
+
+pages=$(ls man/*.[1-9] 2> /dev/null)
+if [ -n "$pages" ]; then
+	missing=
+	for page in $pages; do
+		[ -f "$P/share/man/man${page##*.}/${page##*/}" ] || missing="$missing $page"
+	done
+	echo "missing:$missing" > "$log"
+	result "$([ -z "$missing" ]; echo $?)" "every page of man/ is installed"
+	if command -v man > /dev/null; then
+		first=$(basename "$(echo "$pages" | head -n 1)")
+		check "man -M P/share/man ${first%.*} finds it" \
+			man -M "$P/share/man" -w "${first##*.}" "${first%.*}"
+	fi
+fi
+
+install_ksync PREFIX="$P" > "$log" 2>&1
+check "make uninstall PREFIX=P, after installing twice" uninstall_ksync PREFIX="$P"
+check "... leaves nothing behind" nothing_left "$P"
+
+# ---- a staged multiarch install: DESTDIR, LIBDIR ------------------------------------------------
+S=$tmp/stage
+arch=$(cc -print-multiarch 2> /dev/null)
+lib=/usr/lib/${arch:-multiarch}
+check "make install DESTDIR=S PREFIX=/usr LIBDIR=$lib" \
+	install_ksync DESTDIR="$S" PREFIX=/usr LIBDIR="$lib"
+check "the library in S$lib, the headers in S/usr/include" \
+	test -f "$S$lib/libksync.so.$version" -a -f "$S/usr/include/ksync.h"
+check "ksync.pc: libdir=\${prefix}${lib#/usr}, and no generated file names S" \
+	sh -c 'grep -qx "libdir=\${prefix}$2" "$1$3/pkgconfig/ksync.pc" &&
+	       ! grep -rq "$1" "$1$3/pkgconfig" "$1$3/cmake"' - "$S" "${lib#/usr}" "$lib"
+check "cc app.c \$(pkg-config) with PKG_CONFIG_SYSROOT_DIR=S, and it runs" \
+	sh -c 'cc -o "$1/app-staged" "$1/app.c" $2 && LD_LIBRARY_PATH="$3" "$1/app-staged"' - \
+	"$tmp" "$(PKG_CONFIG_SYSROOT_DIR="$S" PKG_CONFIG_PATH="$S$lib/pkgconfig" \
+		  pkg-config --cflags --libs ksync)" "$S$lib"
+check "make uninstall DESTDIR=S ..." uninstall_ksync DESTDIR="$S" PREFIX=/usr LIBDIR="$lib"
+check "... leaves nothing behind" nothing_left "$S"
+
+echo "1..$n"
+[ "$failed" = 0 ]
