@@ -19,6 +19,15 @@ for v in PREFIX LIBDIR INCDIR PKGCONFIGDIR CMAKEDIR MANDIR DOCDIR VERSION SOVERS
 done
 DESTDIR=${DESTDIR:-}
 SILENT=${SILENT:-}
+
+# Installed paths are absolute and tidy (a relative PREFIX is taken from here; no trailing /,
+# no ..), since ksync.pc and the CMake package name them. Symbolic links are kept as written.
+for v in PREFIX LIBDIR INCDIR PKGCONFIGDIR CMAKEDIR MANDIR DOCDIR; do
+	eval "path=\$$v"
+	path=$(realpath -ms -- "$path")
+	eval "$v=\$path"
+done
+
 manifest=$DOCDIR/manifest
 gen=$O/install
 

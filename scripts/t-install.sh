@@ -11,7 +11,8 @@
 #  - a CMake project finds the package (find_package(ksync 0.1)) and links ksync::ksync and
 #    ksync::ksync_static; a request for a newer version is refused;
 #  - the man pages of man/, if that folder exists, are installed and found by man -M;
-#  - make uninstall leaves nothing behind, also after installing twice.
+#  - make uninstall leaves nothing behind, also after installing twice;
+#  - a relative PREFIX (with a trailing slash) is installed and described by its absolute path.
 # MAKE and O come from the Makefile (the library must be built).
 
 make=${MAKE:-make}
@@ -155,6 +156,15 @@ fi
 install_ksync PREFIX="$P" > "$log" 2>&1
 check "make uninstall PREFIX=P, after installing twice" uninstall_ksync PREFIX="$P"
 check "... leaves nothing behind" nothing_left "$P"
+
+# ---- a prefix given relative to the tree, with a trailing slash --------------------------------
+R=$tmp/relative
+rel=$(realpath --relative-to=. "$R")/
+check "make install PREFIX=$rel" install_ksync PREFIX="$rel"
+check "ksync.pc names the prefix by its absolute path" grep -qx "prefix=$R" "$R/lib/pkgconfig/ksync.pc"
+check "make uninstall PREFIX=$rel leaves nothing behind" \
+	sh -c '"$1" -s --no-print-directory O="$2" uninstall PREFIX="$3" && [ ! -e "$4" ]' - \
+	"$make" "$O" "$rel" "$R"
 
 # ---- a staged multiarch install: DESTDIR, LIBDIR ------------------------------------------------
 S=$tmp/stage
