@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * ks_once slow path. The encoding is in include/ksync/once.h and docs/once.md; in short:
+ * ks_once_call() slow path. The encoding is in include/ksync/once.h and docs/once.md; in short:
  *
  *  - Exactly one thread wins the CAS INCOMPLETE → RUNNING; nothing ever returns the word to
  *    INCOMPLETE, so fn runs at most once, and the winner runs it, so exactly once.
@@ -8,7 +8,7 @@
  *    swap to DONE then returns WAITED and it wakes all. A waiter woken for any other reason
  *    (a signal, a spurious wake-up, a stale wake meant for a reused address) re-reads the word.
  *  - The runner stores its tid in `owner` before running fn and clears it before DONE; a caller
- *    that finds its own tid there is fn calling ks_once() on the same object, which could only
+ *    that finds its own tid there is fn calling ks_once_call() on the same object, which could only
  *    wait for itself: it gets -EDEADLK instead.
  *  - The runner's swap to DONE is its last access to the object: a caller that sees DONE may
  *    return and free it at once (one that arrives late, or a waiter that a signal or a spurious

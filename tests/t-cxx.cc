@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 //
 // The public headers in a C++ user's program: built as C++17, C++20 and C++23 with g++ and
-// clang++ (see tests/Kbuild), with -pedantic-errors -Wall -Wextra -Wcast-qual -Werror. It uses
-// every call, initializer and macro (tests/use-all.h, shared with the strict C test), then what
-// only C++ has to get right:
+// clang++ (see tests/Kbuild), with -pedantic-errors -Wall -Wextra -Wcast-qual -Wshadow
+// -Wconversion -Werror. It uses every call, initializer and macro (tests/use-all.h, shared with
+// the strict C test), then what only C++ has to get right:
 //  - KS_ATOMIC(T) is std::atomic<T>, of the size and alignment of the _Atomic(T) that the
 //    library was compiled with;
 //  - every struct has the layout C gives it (tests/layout.c, compiled as C, is linked in);

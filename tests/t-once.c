@@ -27,7 +27,7 @@ static int recursive_result = 1;
 
 static void recursive_fn(void)
 {
-	recursive_result = ks_once(&recursive_once, recursive_fn);
+	recursive_result = ks_once_call(&recursive_once, recursive_fn);
 }
 
 static struct ks_once outer_once = KS_ONCE_INIT, inner_once = KS_ONCE_INIT;
@@ -40,7 +40,7 @@ static void inner_fn(void)
 
 static void outer_fn(void)
 {
-	ks_once(&inner_once, inner_fn);
+	ks_once_call(&inner_once, inner_fn);
 	nested_runs++;
 }
 
@@ -51,31 +51,31 @@ static void test_basics(void)
 
 	tap_phase("basics");
 	ok(!ks_once_done(&o), "KS_ONCE_INIT: not done");
-	is(ks_once(&o, basic_fn), 0, "first ks_once returns 0");
+	is(ks_once_call(&o, basic_fn), 0, "first ks_once_call returns 0");
 	is(basic_runs, 1, "fn ran");
 	ok(ks_once_done(&o), "done afterwards");
 	for (int i = 0; i < 1000; i++)
-		ks_once(&o, basic_fn);
+		ks_once_call(&o, basic_fn);
 	is(basic_runs, 1, "1000 more calls do not run fn again");
 	is(ks_futex_calls() - calls, 0, "uncontended first call and fast path: 0 futex calls");
 
 	ks_once_init(&d, KS_SHARED);
 	ok(!ks_once_done(&d), "ks_once_init(KS_SHARED): not done");
-	is(ks_once(&d, basic_fn), 0, "and it runs fn");
+	is(ks_once_call(&d, basic_fn), 0, "and it runs fn");
 	is(basic_runs, 2, "once");
 
 	ks_once_init(&d, 0);
-	is(ks_once(&d, NULL), -EINVAL, "a NULL fn: -EINVAL");
+	is(ks_once_call(&d, NULL), -EINVAL, "a NULL fn: -EINVAL");
 	ok(!ks_once_done(&d), "... and the object is still not done");
 	atomic_store(&d.state, 0xdead);
-	is(ks_once(&d, basic_fn), -EINVAL, "a garbage state word: -EINVAL, not a hang");
+	is(ks_once_call(&d, basic_fn), -EINVAL, "a garbage state word: -EINVAL, not a hang");
 	is(basic_runs, 2, "... and fn did not run");
 
 	tap_phase("recursion");
-	is(ks_once(&recursive_once, recursive_fn), 0, "the outer call returns 0");
-	is(recursive_result, -EDEADLK, "fn calling ks_once on its own object gets -EDEADLK");
+	is(ks_once_call(&recursive_once, recursive_fn), 0, "the outer call returns 0");
+	is(recursive_result, -EDEADLK, "fn calling ks_once_call on its own object gets -EDEADLK");
 	ok(ks_once_done(&recursive_once), "and the object is done after fn returned");
-	is(ks_once(&outer_once, outer_fn), 0, "fn may call ks_once on another object");
+	is(ks_once_call(&outer_once, outer_fn), 0, "fn may call ks_once_call on another object");
 	is(nested_runs, 2, "both functions ran once");
 }
 
@@ -108,7 +108,7 @@ static void *waiter_main(void *arg)
 	struct waiter *w = arg;
 
 	atomic_store(&w->tid, ks_self_tid());
-	w->result = ks_once(&held_once, held_fn);
+	w->result = ks_once_call(&held_once, held_fn);
 	w->saw_data = held_data[0] == 42 && held_data[3] == 45 && atomic_load(&held_runs) == 1;
 	atomic_store(&w->done, true);
 	return NULL;
@@ -139,7 +139,7 @@ static void test_waiters(void)
 	tap_storm_stop(&storm);
 	ok(tap_signals_seen() > before, "the waiter received signals (%lu)",
 	   tap_signals_seen() - before);
-	ok(!atomic_load(&w[1].done), "signals do not make ks_once return while fn runs");
+	ok(!atomic_load(&w[1].done), "signals do not make ks_once_call return while fn runs");
 
 	tap_phase("waiters: spurious wake-ups");
 	for (int i = 0; i < 100; i++) {
@@ -148,7 +148,7 @@ static void test_waiters(void)
 			tap_sleep_ms(1);
 	}
 	tap_sleep_ms(20);
-	ok(!atomic_load(&w[1].done), "spurious futex wakes do not make ks_once return early");
+	ok(!atomic_load(&w[1].done), "spurious futex wakes do not make ks_once_call return early");
 
 	tap_phase("waiters: many");
 	for (int i = 2; i < MANY; i++)
@@ -209,7 +209,7 @@ static void *racer_main(void *arg)
 		}
 		seen = round;
 		r = atomic_load(&race_now);
-		ks_once(&r->once, race_fn);
+		ks_once_call(&r->once, race_fn);
 		if (r->payload != 0x5eed || atomic_load(&r->runs) != 1)
 			atomic_fetch_add(&race_bad, 1);
 		atomic_fetch_add(&race_arrived, 1);
@@ -253,8 +253,8 @@ static void test_stress(void)
 /*
  * A waiter that sees DONE may return and free the object while the runner is still between its
  * swap to DONE and the end of its call (glibc bug 13690's pattern). Here the waiter unmaps the
- * object's page as soon as ks_once() returns, and a thread pokes the futex word all the time so
- * that the waiter keeps looking at the word instead of waiting for the runner's wake-up: a
+ * object's page as soon as ks_once_call() returns, and a thread pokes the futex word all the
+ * time so that the waiter keeps looking at the word instead of waiting for the runner's wake-up: a
  * runner that touched the object after its swap would fault. The window is a few instructions
  * wide; the race-widening build (make check KS_INJECT=1) stops the runner inside it.
  */
@@ -272,13 +272,13 @@ static void unmap_fn(void)
 
 static void *unmap_runner(void *arg)
 {
-	return (void *)(intptr_t)ks_once(arg, unmap_fn);
+	return (void *)(intptr_t)ks_once_call(arg, unmap_fn);
 }
 
 static void *unmap_waiter(void *arg)
 {
 	struct ks_once *o = arg;
-	int r = ks_once(o, unmap_fn);
+	int r = ks_once_call(o, unmap_fn);
 
 	munmap(o, (size_t)sysconf(_SC_PAGESIZE));	/* the last user: gone at once */
 	return (void *)(intptr_t)r;
@@ -366,7 +366,7 @@ static void test_process_shared(void)
 	for (int i = 0; i < CHILDREN; i++) {
 		pids[i] = fork();
 		if (pids[i] == 0) {
-			int r = ks_once(&shared->once, shared_fn);
+			int r = ks_once_call(&shared->once, shared_fn);
 
 			_exit(r == 0 && shared->payload == 0xfeed && shared->runs == 1 ? 0 : 1);
 		}
@@ -375,7 +375,7 @@ static void test_process_shared(void)
 		all_ok &= tap_wait_child(pids[i]);
 	ok(all_ok, "%d processes: each returned after fn finished and saw its writes", CHILDREN);
 	is(shared->runs, 1, "fn ran once across processes");
-	is(ks_once(&shared->once, shared_fn), 0, "the parent finds it done");
+	is(ks_once_call(&shared->once, shared_fn), 0, "the parent finds it done");
 	is(shared->runs, 1, "and does not run it again");
 	munmap(shared, sizeof(*shared));
 }

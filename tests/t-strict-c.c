@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The public headers in a strict C11 user's program: built with -std=c11 -pedantic-errors
- * -Wall -Wextra -Wcast-qual -Werror by gcc and clang (see tests/Kbuild), it uses every call,
- * initializer and macro (tests/use-all.h) and checks what each returns.
+ * -Wall -Wextra -Wcast-qual -Wshadow -Wconversion -Werror by gcc and clang (see tests/Kbuild),
+ * it uses every call, initializer and macro (tests/use-all.h) and checks what each returns.
  */
 #define _POSIX_C_SOURCE 200809L	/* alarm(); the ksync headers need no feature macro */
 

@@ -73,7 +73,7 @@ static void use_rmutex(void)
 
 /* ---- cond, with both kinds of lock, and the wait_event macros -------------------------------- */
 
-struct use_cond {
+struct use_cond_data {
 	struct ks_mutex m;
 	struct ks_rmutex r;
 	struct ks_cond c;
@@ -81,11 +81,11 @@ struct use_cond {
 	int last;		/* under r */
 };
 
-static struct use_cond use_cond_state = { KS_MUTEX_INIT, KS_RMUTEX_INIT, KS_COND_INIT, 0, 0 };
+static struct use_cond_data use_cond_state = { KS_MUTEX_INIT, KS_RMUTEX_INIT, KS_COND_INIT, 0, 0 };
 
 static void *use_cond_producer(void *arg)
 {
-	struct use_cond *u = (struct use_cond *)arg;
+	struct use_cond_data *u = (struct use_cond_data *)arg;
 
 	for (int i = 0; i < 3; i++) {
 		ks_mutex_lock(&u->m);
@@ -102,7 +102,7 @@ static void *use_cond_producer(void *arg)
 
 static void use_cond(void)
 {
-	struct use_cond *u = &use_cond_state;
+	struct use_cond_data *u = &use_cond_state;
 	struct ks_thread t = KS_THREAD_INIT;
 	struct ks_cond c;
 	int evals = 0;
@@ -352,7 +352,8 @@ static void use_seqlock_once(void)
 	use_ok(!ks_seqcount_read_retry(&sc, seq) && seq == 2, "seqcount: init, write_begin/end");
 	ks_seqlock_init(sl, 0);
 
-	use_is(ks_once(&once, use_once_fn) | ks_once(&once, use_once_fn), 0, "once: KS_ONCE_INIT");
+	use_is(ks_once_call(&once, use_once_fn) | ks_once_call(&once, use_once_fn), 0,
+	       "once: KS_ONCE_INIT, call");
 	use_ok(use_once_runs == 1 && ks_once_done(&once), "once: fn ran once, done");
 	ks_once_init(&other, 0);
 	use_ok(!ks_once_done(&other), "once: init");

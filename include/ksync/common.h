@@ -5,10 +5,11 @@
  * spelling that lets one header serve C and C++.
  *
  * How a public header is written. Every header compiles as C11, also in user code built with
- * -std=c11 -pedantic-errors -Wcast-qual, and as C++17, C++20 and C++23 with g++ and clang++,
- * and a struct has the same layout in both languages: the inline fast paths build it into
- * every application, and the library's slow paths were compiled as C. tests/t-strict-c.c and
- * tests/t-cxx.cc (built with every compiler and standard) hold the headers to this:
+ * -std=c11 -pedantic-errors -Wcast-qual -Wshadow -Wconversion, and as C++17, C++20 and C++23
+ * with g++ and clang++ (the same warnings), and a struct has the same layout in both languages:
+ * the inline fast paths build it into every application, and the library's slow paths were
+ * compiled as C. tests/t-strict-c.c and tests/t-cxx.cc (built with every compiler and
+ * standard) hold the headers to this:
  *
  *  - Declarations sit between KS_BEGIN_DECLS and KS_END_DECLS: extern "C" in C++, and default
  *    visibility, so that the library (built with -fvisibility=hidden) exports exactly what the
@@ -29,8 +30,11 @@
  *    (ks_cond_wait_event()). A _Generic front has C++ overloads as its twin (ks_cond_wait()).
  *  - A getter takes a const pointer and loads through it; it never casts const away.
  *  - No implicit conversion from void *, no C++ keyword as a name (new, this, class, …), no
- *    anonymous struct (an anonymous union of plain members is fine in both languages), and
- *    __typeof__ only through ks__typeof_deref().
+ *    function named like a struct (in C++ it hides the struct: ks_once_call() on struct
+ *    ks_once), no anonymous struct (an anonymous union of plain members is fine in both
+ *    languages), and __typeof__ only through ks__typeof_deref().
+ *  - A new public struct goes in tests/layout.h (t-cxx fails until it is there); a new call,
+ *    initializer or macro gets a line in tests/use-all.h.
  */
 #ifndef KSYNC_COMMON_H
 #define KSYNC_COMMON_H

@@ -7,7 +7,7 @@
  *	state 2: WAITED		one thread runs fn, and some thread may sleep in futex_wait
  *	state 3: DONE		fn has returned; its writes are visible to whoever sees DONE
  *
- * ks_once(): one acquire load inline; DONE returns at once. Otherwise the slow path CASes
+ * ks_once_call(): one acquire load inline; DONE returns at once. Otherwise the slow path CASes
  * INCOMPLETE → RUNNING to become the runner, or marks the word WAITED and sleeps until DONE.
  * The runner publishes DONE with a release swap and wakes everybody only if the swap returned
  * WAITED. `owner` (the runner's kernel tid) turns a recursive call from fn into -EDEADLK.
@@ -40,7 +40,7 @@ int ks__once_slow(struct ks_once *o, void (*fn)(void));
  * 0 once fn has run (here or elsewhere); -EDEADLK if called from fn on the same object; -EINVAL
  * for a NULL fn (when it would have to run) or an object in no valid state.
  */
-static inline int ks_once(struct ks_once *o, void (*fn)(void))
+static inline int ks_once_call(struct ks_once *o, void (*fn)(void))
 {
 	/* acquire: pairs with the runner's release of DONE, so fn's writes are visible */
 	if (ks_likely(atomic_load_explicit(&o->state, memory_order_acquire) == KS_ONCE_DONE))
@@ -51,7 +51,7 @@ static inline int ks_once(struct ks_once *o, void (*fn)(void))
 /* True once fn has returned. */
 static inline bool ks_once_done(const struct ks_once *o)
 {
-	/* acquire: as in ks_once() */
+	/* acquire: as in ks_once_call() */
 	return atomic_load_explicit(&o->state, memory_order_acquire) == KS_ONCE_DONE;
 }
 
