@@ -117,13 +117,20 @@ kb-progs = $(progs-y) $(tools-y) $(tests-y)
 kb-objs  = $(sort $(obj-y) $(foreach p,$(filter-out %.sh,$(kb-progs)),$(or $($(p)-objs),$(p).o)))
 
 # After a fragment: file its lists and settings under "<folder>@", and clear them for the next.
+# A setting left over names no program or object of the folder (a typo): that is an error.
 define kb-collect
 $(foreach o,$(kb-objs),$(foreach v,$(kb-obj-vars),\
 	$(eval $(1)@$(v)$(o) := $$($(v)$(o)))$(eval undefine $(v)$(o))))
 $(foreach p,$(kb-progs:.sh=),$(foreach v,$(kb-prog-vars),\
 	$(eval $(1)@$(p)-$(v) := $$($(p)-$(v)))$(eval undefine $(p)-$(v))))
 $(foreach v,$(kb-lists),$(eval $(1)@$(v) := $$($(v)))$(eval $(v) :=))
+$(if $(strip $(kb-leftovers)),$(error $(1)/Kbuild: $(strip $(kb-leftovers)): no such program \
+	or object here))
 endef
+
+kb-leftovers = $(foreach v,$(filter-out kb-%,$(filter $(addprefix %-,$(kb-prog-vars)) \
+	$(addsuffix %,$(kb-obj-vars)),$(.VARIABLES))),$(if $(findstring @,$(v)),,$(if \
+	$(filter file,$(origin $(v))),$(v))))
 
 define kb-include
 include $(1)/Kbuild
@@ -262,8 +269,11 @@ ABI_BASELINE := abi/libksync.abi
 ABIDW_FLAGS  := --no-show-locs --no-comp-dir-path --no-corpus-path \
 		--headers-dir include --drop-private-types
 
+abi-plain = $(if $(SANITIZE)$(KS_INJECT),$(error the ABI baseline is the plain build's: no \
+	    SANITIZE=, no KS_INJECT=))
+
 check-abi: deps $(LIB_SO_REAL)
-	$(if $(SANITIZE)$(KS_INJECT),$(error the ABI baseline is the plain build's: no SANITIZE, KS_INJECT))
+	$(abi-plain)
 	$(say) ABIDIFF $(LIB_SO_REAL)
 	$(Q)abidw $(ABIDW_FLAGS) --out-file $(O)/libksync.abi $(LIB_SO_REAL)
 	$(Q)abidiff --no-show-locs $(ABI_BASELINE) $(O)/libksync.abi || { \
@@ -272,7 +282,7 @@ check-abi: deps $(LIB_SO_REAL)
 		exit 1; }
 
 abi-update: $(LIB_SO_REAL)
-	$(if $(SANITIZE)$(KS_INJECT),$(error the ABI baseline is the plain build's: no SANITIZE, KS_INJECT))
+	$(abi-plain)
 	$(say) ABIDW $(ABI_BASELINE)
 	$(Q)abidw $(ABIDW_FLAGS) --out-file $(ABI_BASELINE) $(LIB_SO_REAL)
 
@@ -295,11 +305,13 @@ clean:
 
 help:
 	@echo 'Targets:'
-	@echo '  all (default)  $(O)/libksync.a, $(O)/libksync.so.$(VERSION) (soname $(LIB_SONAME)),'
-	@echo '                 the links libksync.so, $(LIB_SONAME), and $(O)/ksync-uninstalled.pc'
+	@echo '  all (default)  the library: $(O)/libksync.a, $(O)/libksync.so.$(VERSION) and'
+	@echo '                 its links $(LIB_SONAME) (the soname) and libksync.so;'
+	@echo '                 $(O)/ksync-uninstalled.pc (pkg-config without installing)'
 	@echo '  check          build and run every TAP test with prove'
 	@echo '  tests          build the tests only'
-	@echo '  tools          ksync-fetch, ksync-imgserver, ksync-matrix, ksync-tour (in $(O)/tools/)'
+	@echo '  tools          ksync-fetch, ksync-imgserver, ksync-matrix, ksync-tour, into'
+	@echo '                 $(O)/tools/'
 	@echo '  fetch          ksync-fetch and ksync-imgserver only'
 	@echo '  demo           the seed tour, the workloads and a short contention table'
 	@echo '  bench          the full benchmark suite (FILTER=regex); bench-quick: one minute;'
@@ -317,8 +329,8 @@ help:
 	@echo '  PKGCONFIGDIR=$(PKGCONFIGDIR)  CMAKEDIR=$(CMAKEDIR)'
 	@echo '  MANDIR=$(MANDIR)  DOCDIR=$(DOCDIR)  DESTDIR= (a staging root)'
 	@echo '  V=1 (full commands), O=dir (outputs; now $(O)), SANITIZE=thread|address,undefined'
-	@echo '  (into build/san-<name>), KS_INJECT=1 (race-widening delays at the windows marked in'
-	@echo '  src/, into build/inject; KS_INJECT_RATE, KS_INJECT_US tune them at run time),'
+	@echo '  (into build/san-<name>), KS_INJECT=1 (race-widening delays at the windows marked'
+	@echo '  in src/, into build/inject; KS_INJECT_RATE, KS_INJECT_US tune them at run time),'
 	@echo '  KS_STRESS_MS=n (wall-clock length of each stress phase), WERROR= (no -Werror),'
 	@echo '  CC, CXX, OPT, CFLAGS, CXXFLAGS, CPPFLAGS, LDFLAGS'
 

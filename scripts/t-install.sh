@@ -105,7 +105,8 @@ check "cc app.c \$(pkg-config --cflags --libs ksync)" \
 check "... and it runs against P's libksync.so" \
 	sh -c 'LD_LIBRARY_PATH="$1" "$2/app" | grep -qx "ksync $3"' - "$P/lib" "$tmp" "$version"
 check "... which it needs by its soname" \
-	sh -c 'readelf -d "$1/app" | grep -q "NEEDED.*\[libksync\.so\.$2\]"' - "$tmp" "${version%%.*}"
+	sh -c 'readelf -d "$1/app" | grep -q "NEEDED.*\[libksync\.so\.$2\]"' - \
+	"$tmp" "${version%%.*}"
 check "c++ app.cc \$(pkg-config --cflags --libs ksync), and it runs" \
 	sh -c 'c++ -std=c++17 -o "$1/appxx" "$1/app.cc" $2 && LD_LIBRARY_PATH="$3" "$1/appxx"' \
 	- "$tmp" "$(pc --cflags --libs)" "$P/lib"
@@ -126,14 +127,16 @@ EOF
 	check "cmake: ksync::ksync and ksync::ksync_static build" \
 		cmake --build "$tmp/cmake/build"
 	check "cmake: both programs run" \
-		sh -c '"$1/app" && "$1/app_static" && ! readelf -d "$1/app_static" | grep -q ksync' \
+		sh -c '"$1/app" && "$1/app_static" &&
+		       ! readelf -d "$1/app_static" | grep -q ksync' \
 		- "$tmp/cmake/build"
 	sed "s/find_package(ksync [^ ]* REQUIRED)/find_package(ksync 99.0 REQUIRED)/" \
 		"$tmp/cmake/CMakeLists.txt" > "$tmp/cmake/newer.txt"
 	mkdir -p "$tmp/cmake-newer"
 	cp "$tmp/cmake/newer.txt" "$tmp/cmake-newer/CMakeLists.txt"
 	check "cmake: find_package(ksync 99.0) is refused" \
-		sh -c '! cmake -S "$1" -B "$1/build" -DCMAKE_PREFIX_PATH="$2"' - "$tmp/cmake-newer" "$P"
+		sh -c '! cmake -S "$1" -B "$1/build" -DCMAKE_PREFIX_PATH="$2"' - \
+		"$tmp/cmake-newer" "$P"
 else
 	echo "# cmake is not installed: the CMake package is not tried"
 fi
@@ -161,7 +164,8 @@ check "... leaves nothing behind" nothing_left "$P"
 R=$tmp/relative
 rel=$(realpath --relative-to=. "$R")/
 check "make install PREFIX=$rel" install_ksync PREFIX="$rel"
-check "ksync.pc names the prefix by its absolute path" grep -qx "prefix=$R" "$R/lib/pkgconfig/ksync.pc"
+check "ksync.pc names the prefix by its absolute path" \
+	grep -qx "prefix=$R" "$R/lib/pkgconfig/ksync.pc"
 check "make uninstall PREFIX=$rel leaves nothing behind" \
 	sh -c '"$1" -s --no-print-directory O="$2" uninstall PREFIX="$3" && [ ! -e "$4" ]' - \
 	"$make" "$O" "$rel" "$R"
