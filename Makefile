@@ -24,7 +24,7 @@
 # An entry of progs-y, tools-y or tests-y that ends in .sh is a script: it is copied without
 # the suffix and made executable. For a program <name>: <name>-objs, <name>-ldlibs (libraries
 # after libksync), <name>-deps (what must be built first: full paths). For an object <obj>:
-# CFLAGS_<obj> (added), CFLAGS_REMOVE_<obj> (patterns removed from the defaults), SRC_<obj>
+# CFLAGS_<obj> (added), CFLAGS_REMOVE_<obj> (patterns removed from the others), SRC_<obj>
 # (the source, when it is not <obj>.c or <obj>.cc), CC_<obj> (another compiler). A source
 # ending in .cc is C++ (KS_CXXFLAGS; the program is then linked by $(CXX)).
 
@@ -146,15 +146,15 @@ kb-src = $(if $($(1)@SRC_$(2)),$(1)/$($(1)@SRC_$(2)),$(or \
 	 $(wildcard $(1)/$(2:.o=.cc)),$(1)/$(2:.o=.c)))
 kb-cxx = $(filter %.cc,$(call kb-src,$(1),$(2)))
 
-# An object: compiled from its source by its compiler (C or C++), with the language's flags
-# (less CFLAGS_REMOVE_<obj>), the folder's ccflags-y and its own CFLAGS_<obj>.
+# An object: compiled from its source by its compiler (C or C++), with the language's flags and
+# the folder's ccflags-y (less CFLAGS_REMOVE_<obj>), then its own CFLAGS_<obj>.
 define kb-object
 kb-all-objs += $(O)/$(1)/$(2)
 $(O)/$(1)/$(2): $(call kb-src,$(1),$(2))
 $(O)/$(1)/$(2): private kb-say := $(if $(call kb-cxx,$(1),$(2)),CXX,CC)
 $(O)/$(1)/$(2): private kb-cc := $(or $($(1)@CC_$(2)),$(if $(call kb-cxx,$(1),$(2)),$(CXX),$(CC)))
 $(O)/$(1)/$(2): private kb-flags := $(filter-out $($(1)@CFLAGS_REMOVE_$(2)),$(if \
-	$(call kb-cxx,$(1),$(2)),$(KS_CXXFLAGS),$(KS_CFLAGS))) $($(1)@ccflags-y) $($(1)@CFLAGS_$(2))
+	$(call kb-cxx,$(1),$(2)),$(KS_CXXFLAGS),$(KS_CFLAGS)) $($(1)@ccflags-y)) $($(1)@CFLAGS_$(2))
 endef
 
 # Where program $(2) of list $(3) of folder $(1) goes: tools-y into $(O)/tools/, the rest into
