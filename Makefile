@@ -116,9 +116,12 @@ kb-obj-vars  := CFLAGS_ CFLAGS_REMOVE_ SRC_ CC_
 kb-progs = $(progs-y) $(tools-y) $(tests-y)
 kb-objs  = $(sort $(obj-y) $(foreach p,$(filter-out %.sh,$(kb-progs)),$(or $($(p)-objs),$(p).o)))
 
-# After a fragment: file its lists and settings under "<folder>@", and clear them for the next.
-# A setting left over names no program or object of the folder (a typo): that is an error.
+# After a fragment: file its lists and settings under "<folder>@" (with <folder>@objs, all its
+# objects, and each program's -objs defaulted), and clear them for the next fragment. A setting
+# left over names no program or object of the folder (a typo): that is an error.
 define kb-collect
+$(eval $(1)@objs := $(kb-objs))
+$(foreach p,$(filter-out %.sh,$(kb-progs)),$(eval $(p)-objs := $(or $($(p)-objs),$(p).o)))
 $(foreach o,$(kb-objs),$(foreach v,$(kb-obj-vars),\
 	$(eval $(1)@$(v)$(o) := $$($(v)$(o)))$(eval undefine $(v)$(o))))
 $(foreach p,$(kb-progs:.sh=),$(foreach v,$(kb-prog-vars),\
@@ -149,11 +152,12 @@ kb-cxx = $(filter %.cc,$(call kb-src,$(1),$(2)))
 # An object: compiled from its source by its compiler (C or C++), with the language's flags and
 # the folder's ccflags-y (less CFLAGS_REMOVE_<obj>), then its own CFLAGS_<obj>.
 define kb-object
-kb-all-objs += $(O)/$(1)/$(2)
-$(O)/$(1)/$(2): $(call kb-src,$(1),$(2))
-$(O)/$(1)/$(2): private kb-say := $(if $(call kb-cxx,$(1),$(2)),CXX,CC)
-$(O)/$(1)/$(2): private kb-cc := $(or $($(1)@CC_$(2)),$(if $(call kb-cxx,$(1),$(2)),$(CXX),$(CC)))
-$(O)/$(1)/$(2): private kb-flags := $(filter-out $($(1)@CFLAGS_REMOVE_$(2)),$(if \
+kb-t := $(O)/$(1)/$(2)
+kb-all-objs += $$(kb-t)
+$$(kb-t): $(call kb-src,$(1),$(2))
+$$(kb-t): private kb-say := $(if $(call kb-cxx,$(1),$(2)),CXX,CC)
+$$(kb-t): private kb-cc := $(or $($(1)@CC_$(2)),$(if $(call kb-cxx,$(1),$(2)),$(CXX),$(CC)))
+$$(kb-t): private kb-flags := $(filter-out $($(1)@CFLAGS_REMOVE_$(2)),$(if \
 	$(call kb-cxx,$(1),$(2)),$(KS_CXXFLAGS),$(KS_CFLAGS)) $($(1)@ccflags-y)) $($(1)@CFLAGS_$(2))
 endef
 
@@ -163,30 +167,32 @@ kb-out = $(if $(filter tools-y,$(3)),$(O)/tools/$(notdir $(2:.sh=)),$(O)/$(1)/$(
 
 # A program: its objects and the library, linked by $(CXX) if one object is C++.
 define kb-program
-kb-all-progs += $(call kb-out,$(1),$(2),$(3))
-kb-$(3) += $(call kb-out,$(1),$(2),$(3))
-$(call kb-out,$(1),$(2),$(3)): $(addprefix $(O)/$(1)/,$(or $($(1)@$(2)-objs),$(2).o)) $(LIB_A) \
-	$($(1)@$(2)-deps)
-$(call kb-out,$(1),$(2),$(3)): private kb-objs := $(addprefix $(O)/$(1)/,$(or \
-	$($(1)@$(2)-objs),$(2).o))
-$(call kb-out,$(1),$(2),$(3)): private kb-ld := $(if $(strip $(foreach o,$(or \
-	$($(1)@$(2)-objs),$(2).o),$(call kb-cxx,$(1),$(o)))),$(CXX),$(CC))
-$(call kb-out,$(1),$(2),$(3)): private kb-ldlibs := $($(1)@$(2)-ldlibs)
+kb-t := $(call kb-out,$(1),$(2),$(3))
+kb-all-progs += $$(kb-t)
+kb-$(3) += $$(kb-t)
+$$(kb-t): $(addprefix $(O)/$(1)/,$($(1)@$(2)-objs)) $(LIB_A) $($(1)@$(2)-deps)
+$$(kb-t): private kb-objs := $(addprefix $(O)/$(1)/,$($(1)@$(2)-objs))
+$$(kb-t): private kb-ld := $(if $(strip $(foreach o,$($(1)@$(2)-objs),$(call \
+	kb-cxx,$(1),$(o)))),$(CXX),$(CC))
+$$(kb-t): private kb-ldlibs := $($(1)@$(2)-ldlibs)
 endef
 
+# A script: copied, executable (the rule is below).
 define kb-script
-kb-all-scripts += $(call kb-out,$(1),$(2),$(3))
-kb-$(3) += $(call kb-out,$(1),$(2),$(3))
-$(call kb-out,$(1),$(2),$(3)): $(1)/$(2) $($(1)@$(2:.sh=)-deps)
+kb-t := $(call kb-out,$(1),$(2),$(3))
+kb-all-scripts += $$(kb-t)
+kb-$(3) += $$(kb-t)
+$$(kb-t): $(1)/$(2) $($(1)@$(2:.sh=)-deps)
 endef
 
 kb-all-objs    :=
 kb-all-progs   :=
 kb-all-scripts :=
+kb-progs-y     :=
+kb-tools-y     :=
+kb-tests-y     :=
 $(foreach d,$(KBUILD_DIRS),\
-	$(foreach o,$(filter-out $($(d)@obj-y),$(sort $(foreach p,$(filter-out %.sh,\
-		$($(d)@progs-y) $($(d)@tools-y) $($(d)@tests-y)),$(or $($(d)@$(p)-objs),$(p).o)))) \
-		$($(d)@obj-y),$(eval $(call kb-object,$(d),$(o))))\
+	$(foreach o,$($(d)@objs),$(eval $(call kb-object,$(d),$(o))))\
 	$(foreach l,progs-y tools-y tests-y,$(foreach p,$($(d)@$(l)),\
 		$(eval $(call $(if $(filter %.sh,$(p)),kb-script,kb-program),$(d),$(p),$(l))))))
 
