@@ -6,6 +6,10 @@
  *	timeout_ns <  0	-EINVAL
  *	timeout_ns == 0	try once, never sleep
  *	timeout_ns >  0	sleep until now + timeout_ns (saturating: a huge timeout waits forever)
+ *
+ * An absolute deadline (ks_deadline_init_abs()) may also be on CLOCK_REALTIME, for the callers
+ * that take one (pthread_cond_timedwait's contract): the futex sleep then follows changes of the
+ * wall clock instead of converting the deadline once.
  */
 #ifndef KSYNC_SRC_DEADLINE_H
 #define KSYNC_SRC_DEADLINE_H
@@ -18,8 +22,9 @@
 
 struct ks_deadline {
 	struct timespec ts;
+	clockid_t clock;	/* CLOCK_MONOTONIC, or CLOCK_REALTIME (absolute deadlines only) */
 	bool forever;		/* no deadline: ks_deadline_ts() is NULL */
-	bool now;		/* timeout 0: try once */
+	bool now;		/* timeout 0, or a deadline already past: try once */
 };
 
 /* 0, or -EINVAL for a negative timeout. */
@@ -28,6 +33,7 @@ static inline int ks_deadline_init(struct ks_deadline *d, int64_t timeout_ns)
 	struct timespec now;
 	int64_t sec;
 
+	d->clock = CLOCK_MONOTONIC;
 	d->forever = false;
 	d->now = timeout_ns == 0;
 	if (timeout_ns < 0)
@@ -49,6 +55,7 @@ static inline int ks_deadline_init(struct ks_deadline *d, int64_t timeout_ns)
 
 static inline void ks_deadline_forever(struct ks_deadline *d)
 {
+	d->clock = CLOCK_MONOTONIC;
 	d->forever = true;
 	d->now = false;
 }
@@ -68,9 +75,32 @@ static inline bool ks_deadline_expired(const struct ks_deadline *d)
 		return false;
 	if (d->now)
 		return true;
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	clock_gettime(d->clock, &now);
 	return now.tv_sec > d->ts.tv_sec ||
 	       (now.tv_sec == d->ts.tv_sec && now.tv_nsec >= d->ts.tv_nsec);
+}
+
+/*
+ * An absolute deadline `abs` on `clock` (NULL: none). 0, or -EINVAL for another clock or a
+ * tv_nsec outside [0, 1 s). A deadline already past (a negative tv_sec included) tries once.
+ */
+static inline int ks_deadline_init_abs(struct ks_deadline *d, clockid_t clock,
+				       const struct timespec *abs)
+{
+	if (clock != CLOCK_MONOTONIC && clock != CLOCK_REALTIME)
+		return -EINVAL;
+	if (!abs) {
+		ks_deadline_forever(d);
+		return 0;
+	}
+	if (abs->tv_nsec < 0 || abs->tv_nsec >= KS_NSEC_PER_SEC)
+		return -EINVAL;
+	d->clock = clock;
+	d->forever = false;
+	d->now = false;
+	d->ts = *abs;
+	d->now = abs->tv_sec < 0 || ks_deadline_expired(d);
+	return 0;
 }
 
 #endif /* KSYNC_SRC_DEADLINE_H */

@@ -4,7 +4,8 @@
  *
  * Every wait is FUTEX_WAIT_BITSET with an absolute CLOCK_MONOTONIC deadline (or none): the
  * deadline is fixed once by the caller, so a retry after a signal or a spurious return never
- * stretches the wait, and changing the wall clock changes nothing. Objects made with KS_SHARED
+ * stretches the wait, and changing the wall clock changes nothing. (The one exception is a
+ * caller's own absolute CLOCK_REALTIME deadline, ks_futex_wait_clock().) Objects made with KS_SHARED
  * use the shared futex ops (keyed by the physical page); all others the cheaper private ones.
  *
  * Returns are kernel style: 0, -EAGAIN (the word no longer held the expected value), -ETIMEDOUT,
@@ -47,6 +48,24 @@ static inline int ks_futex_wait_bits(_Atomic uint32_t *word, uint32_t expected,
 	return -errno;
 }
 
+/*
+ * As ks_futex_wait(), with the absolute deadline on `clock`: CLOCK_MONOTONIC, or CLOCK_REALTIME
+ * (FUTEX_CLOCK_REALTIME: the kernel re-reads the wall clock, so setting it moves the wake-up).
+ */
+static inline int ks_futex_wait_clock(_Atomic uint32_t *word, uint32_t expected,
+				      const struct timespec *deadline, unsigned flags,
+				      clockid_t clock)
+{
+	int op = ks_futex_op(flags, FUTEX_WAIT_BITSET);
+
+	if (clock == CLOCK_REALTIME)
+		op |= FUTEX_CLOCK_REALTIME;
+	ks__futex_calls++;
+	if (syscall(SYS_futex, word, op, expected, deadline, NULL, FUTEX_BITSET_MATCH_ANY) == 0)
+		return 0;
+	return -errno;
+}
+
 /* Sleep while *word == expected, until woken or until the deadline (NULL: none). */
 static inline int ks_futex_wait(_Atomic uint32_t *word, uint32_t expected,
 				const struct timespec *deadline, unsigned flags)
@@ -79,6 +98,23 @@ static inline int ks_futex_wake(_Atomic uint32_t *word, int n, unsigned flags)
 
 	ks__futex_calls++;
 	r = syscall(SYS_futex, word, ks_futex_op(flags, FUTEX_WAKE), n, NULL, NULL, 0);
+	return r < 0 ? -errno : (int)r;
+}
+
+/*
+ * FUTEX_WAKE_OP: in one system call, and atomically for any thread that waits on either word,
+ * apply `op` (FUTEX_OP(...)) to *word2, wake up to n1 waiters on word1, and, if op's comparison
+ * with the old value of *word2 holds, up to n2 waiters on word2. The kernel picks the waiters
+ * under the hash-bucket locks of both words, so no thread can start waiting on word1 between
+ * the change of *word2 and the choice of whom to wake. Returns the number woken.
+ */
+static inline int ks_futex_wake_op(_Atomic uint32_t *word1, int n1, _Atomic uint32_t *word2,
+				   int n2, uint32_t op, unsigned flags)
+{
+	long r;
+
+	ks__futex_calls++;
+	r = syscall(SYS_futex, word1, ks_futex_op(flags, FUTEX_WAKE_OP), n1, (long)n2, word2, op);
 	return r < 0 ? -errno : (int)r;
 }
 
