@@ -14,15 +14,19 @@
 #include <ksync.h>
 
 #define KS_LAYOUT_TYPES(X)							\
-	X(ks_mutex) X(ks_rmutex) X(ks_cond) X(ks_sem) X(ks_event) X(ks_barrier)	\
-	X(ks_thread) X(ks_spinlock) X(ks_mcs) X(ks_mcs_node) X(ks_rwlock)	\
+	X(ks_mutex) X(ks_rmutex) X(ks_cond) X(ks_cond_lock_ops) X(ks_sem)	\
+	X(ks_event) X(ks_barrier) X(ks_thread) X(ks_spinlock) X(ks_mcs)		\
+	X(ks_mcs_node) X(ks_rwlock)						\
 	X(ks_seqcount) X(ks_seqlock) X(ks_once) X(ks_llist_node) X(ks_llist_head)	\
 	X(ks_ring_cell) X(ks_ring_waitq) X(ks_ring) X(ks_work)
 
 #define KS_LAYOUT_MEMBERS(X)							\
 	X(ks_mutex, state) X(ks_mutex, flags)					\
 	X(ks_rmutex, lock) X(ks_rmutex, owner) X(ks_rmutex, depth)		\
-	X(ks_cond, seq) X(ks_cond, nwaiters) X(ks_cond, flags)			\
+	X(ks_cond, word) X(ks_cond, futex) X(ks_cond, sleepers)			\
+	X(ks_cond, g1_unsignaled) X(ks_cond, g1_signals) X(ks_cond, g2_size)	\
+	X(ks_cond, g1_gen)							\
+	X(ks_cond_lock_ops, release) X(ks_cond_lock_ops, reacquire)		\
 	X(ks_sem, word) X(ks_sem, bound) X(ks_sem, flags)			\
 	X(ks_event, word) X(ks_event, flags)					\
 	X(ks_barrier, seq) X(ks_barrier, lock) X(ks_barrier, count)		\

@@ -6,10 +6,36 @@
  * during the wait, zero futex calls with nobody waiting, many waiters, MAP_SHARED use across
  * fork(), a condition freed by its waiter right after a lock-free notify, and a bounded-buffer
  * stress that would hang on a lost wake-up.
+ *
+ * Then what a notify may end (issue 8, findings 5 and 6): at most n waits, and no fewer than
+ * min(n, waiting) — in rounds and as a running balance of signals owed; only waits that began
+ * before it, against a SCHED_FIFO late-comer (skipped where not permitted) and without
+ * priorities; a deadline racing a notify (never both waits, never neither). And the entry points
+ * for other locks and clocks: absolute deadlines on CLOCK_MONOTONIC and CLOCK_REALTIME, a lock
+ * given as two operations, and the wait as a pthread cancellation point. make check KS_INJECT=1
+ * widens the windows (src/inject.h); the old sequence-word design fails all but the
+ * cancellation and clock tests, most of them without injection.
  */
+#include <sched.h>
+
 #include <ksync/cond.h>
 
+#include "inject.h"
 #include "tap.h"
+
+/* Waiters counted in the condition and not yet signaled. */
+static unsigned cond_unsignaled(struct ks_cond *c)
+{
+	return atomic_load(&c->word) / KS_COND_WAITER_ONE;
+}
+
+/* Spurious wake-ups on every futex word of the condition. */
+static void cond_poke(struct ks_cond *c)
+{
+	tap_futex_poke(&c->futex[0]);
+	tap_futex_poke(&c->futex[1]);
+	tap_futex_poke(&c->word);
+}
 
 /* ---- notify counts --------------------------------------------------------------------------- */
 
@@ -55,7 +81,7 @@ static void group_settle(struct group *g, int n)
 {
 	while (atomic_load(&g->started) < n)
 		tap_sleep_ms(1);
-	while (atomic_load(&g->c.nwaiters) < (uint32_t)n)
+	while (cond_unsignaled(&g->c) < (unsigned)n)
 		tap_sleep_ms(1);
 	for (int i = 0; i < n; i++) {
 		while (!atomic_load(&g->tids[i]))
@@ -85,8 +111,10 @@ static void test_notify(bool use_rmutex)
 	ks_mutex_init(&g.m, 0);
 	ks_rmutex_init(&g.r, 0);
 	g.use_rmutex = use_rmutex;
-	if (use_rmutex)		/* cross the 32-bit wrap of the sequence word on the way */
-		atomic_store(&g.c.seq, UINT32_MAX - 1);
+	if (use_rmutex) {	/* cross the 32-bit wrap of the futex words on the way */
+		atomic_store(&g.c.futex[0], UINT32_MAX - 1);
+		atomic_store(&g.c.futex[1], UINT32_MAX - 1);
+	}
 	for (int i = 0; i < NWAITERS; i++)
 		t[i] = tap_thread(group_waiter, &g);
 	group_settle(&g, NWAITERS);
@@ -105,9 +133,10 @@ static void test_notify(bool use_rmutex)
 	is(atomic_load(&g.woken), NWAITERS, "%s: broadcast wakes the rest", kind);
 	for (int i = 0; i < NWAITERS; i++)
 		pthread_join(t[i], NULL);
-	is(g.c.nwaiters, 0, "%s: no waiter left registered", kind);
+	is(cond_unsignaled(&g.c), 0, "%s: no waiter left registered", kind);
 	if (use_rmutex)
-		is(g.c.seq, 1, "rmutex: the sequence word wrapped past 0 without losing a notify");
+		ok(atomic_load(&g.c.futex[1]) < 8,
+		   "rmutex: the group's futex word wrapped past 0 without losing a notify");
 	ok(!ks_mutex_is_locked(&g.m) && !ks_mutex_is_locked(&g.r.lock), "%s: lock free at the end",
 	   kind);
 }
@@ -126,14 +155,16 @@ static void test_errors_and_timeouts(void)
 	is(ks_cond_wait(&c, &r), -EPERM, "wait on an rmutex not owned: -EPERM");
 	is(ks_cond_wait_timeout(&c, &r, KS_NSEC_PER_MSEC), -EPERM, "timed wait, rmutex not owned: -EPERM");
 	is(ks_cond_wait_event(&c, &m, false), -EPERM, "wait_event without the lock: -EPERM, not a hang");
-	is(c.nwaiters, 0, "failed waits leave no registration behind");
+	is(cond_unsignaled(&c), 0, "failed waits leave no registration behind");
+	is(c.g2_size + c.g1_unsignaled + c.g1_signals, 0, "... and no group member");
 
 	before = ks_futex_calls();
 	ks_cond_signal(&c);
 	ks_cond_signal_n(&c, 7);
 	ks_cond_broadcast(&c);
 	is(ks_futex_calls() - before, 0, "signal/signal_n/broadcast with nobody waiting: 0 futex calls");
-	is(c.seq, 0, "... and they do not even touch the sequence word");
+	ok(atomic_load(&c.word) == 0 && !atomic_load(&c.futex[0]) && !atomic_load(&c.futex[1]) &&
+	   c.g1_gen == 0, "... and they do not even touch the condition");
 
 	ks_mutex_lock(&m);
 	is(ks_cond_wait_timeout(&c, &m, -1), -EINVAL, "negative timeout: -EINVAL");
@@ -281,7 +312,7 @@ static void test_wait_event(void)
 	ks_mutex_unlock(&w.m);
 }
 
-/* ---- signals and spurious wake-ups --------------------------------------------------------- */
+/* ---- signals and spurious wake-ups ----------------------------------------------------------- */
 
 struct sleeper {
 	struct ks_cond c;
@@ -339,7 +370,7 @@ static void test_signals_and_spurious(void)
 	tap_sleep_ms(5);
 	tap_phase("cond spurious");
 	for (int i = 0; i < 100; i++)
-		tap_futex_poke(&s.c.seq);
+		cond_poke(&s.c);
 	tap_sleep_ms(20);
 	ok(!atomic_load(&s.done), "spurious futex wakes do not end a cond wait");
 	ks_mutex_lock(&s.m);
@@ -352,7 +383,7 @@ static void test_signals_and_spurious(void)
 	t = start_sleeper(&s, 150 * KS_NSEC_PER_MSEC);
 	tap_storm_start(&storm, t, 300 * KS_NSEC_PER_USEC);
 	for (int i = 0; i < 20; i++) {
-		tap_futex_poke(&s.c.seq);
+		cond_poke(&s.c);
 		tap_sleep_ms(3);
 	}
 	pthread_join(t, NULL);
@@ -361,7 +392,7 @@ static void test_signals_and_spurious(void)
 	tap_timeout_ok(s.took, 150 * KS_NSEC_PER_MSEC, "cond wait_timeout under signals");
 }
 
-/* ---- many waiters -------------------------------------------------------------------------- */
+/* ---- many waiters ---------------------------------------------------------------------------- */
 
 struct crowd {
 	struct ks_cond c;
@@ -390,7 +421,7 @@ static void test_many_waiters(void)
 	tap_phase("cond many waiters");
 	for (int i = 0; i < N; i++)
 		t[i] = tap_thread(crowd_main, &s);
-	while (atomic_load(&s.c.nwaiters) < N)
+	while (cond_unsignaled(&s.c) < N)
 		tap_sleep_ms(1);
 	is(atomic_load(&s.through), 0, "%d waiters registered, none through", N);
 	ks_mutex_lock(&s.m);
@@ -400,10 +431,10 @@ static void test_many_waiters(void)
 	for (int i = 0; i < N; i++)
 		pthread_join(t[i], NULL);
 	is(atomic_load(&s.through), N, "one broadcast released all %d", N);
-	is(s.c.nwaiters, 0, "waiter count back to 0");
+	is(cond_unsignaled(&s.c), 0, "waiter count back to 0");
 }
 
-/* ---- process-shared ------------------------------------------------------------------------ */
+/* ---- process-shared -------------------------------------------------------------------------- */
 
 struct pshared {
 	struct ks_cond c;
@@ -446,7 +477,7 @@ static void test_process_shared(void)
 	munmap(s, sizeof(*s));
 }
 
-/* ---- freed by the waiter right after a lock-free notify --------------------------------------- */
+/* ---- freed by the waiter right after a lock-free notify -------------------------------------- */
 
 struct uaf_cond {
 	struct ks_cond c;
@@ -606,6 +637,921 @@ static void test_bounded_buffer(void)
 	is(atomic_load(&b.order_errors), 0, "each consumer sees each producer's items in order");
 }
 
+
+/* ---- notify(n) ends at most n waits (issue 8, finding 6) ------------------------------------- */
+
+/*
+ * Rounds of RACE_WAITERS waiters, each registered (counted under the mutex before its wait), then
+ * one notify(n) with n < RACE_WAITERS: exactly n waits may end, whether the waiters still spin,
+ * are on their way into the kernel or sleep there, and whether the notifier holds the lock. A
+ * design where every waiter that sees a bumped sequence returns fails here at once.
+ */
+enum { RACE_WAITERS = 3 };
+
+struct race {
+	struct ks_cond c, next;
+	struct ks_mutex m;
+	int round, ready, woken, errors;	/* under m */
+	bool stop;
+};
+
+static void *race_waiter(void *arg)
+{
+	struct race *s = arg;
+
+	ks_mutex_lock(&s->m);
+	while (!s->stop) {
+		int round = s->round;
+
+		s->ready++;
+		if (ks_cond_wait(&s->c, &s->m))
+			s->errors++;
+		else
+			s->woken++;
+		ks_cond_wait_event(&s->next, &s->m, s->round != round || s->stop);
+	}
+	ks_mutex_unlock(&s->m);
+	return NULL;
+}
+
+/* Until the field reaches `want` (read under the mutex), for at most `ms`; its last value. */
+static int race_until(struct race *s, int *field, int want, int64_t ms)
+{
+	int64_t end = tap_deadline_in_ms(ms);
+	int v;
+
+	for (;;) {
+		ks_mutex_lock(&s->m);
+		v = *field;
+		ks_mutex_unlock(&s->m);
+		if (v >= want || !tap_before(end))
+			return v;
+		sched_yield();
+	}
+}
+
+static void test_notify_at_most_n(void)
+{
+	static struct race s = { .c = KS_COND_INIT, .next = KS_COND_INIT, .m = KS_MUTEX_INIT };
+	int64_t end = tap_deadline_in_ms(tap_stress_ms() / 2);
+	pthread_t t[RACE_WAITERS];
+	int rounds = 0, over = 0, under = 0;
+	unsigned long injected = ks_inject_count();
+
+	tap_phase("cond notify(n) ends at most n waits");
+	for (int i = 0; i < RACE_WAITERS; i++)
+		t[i] = tap_thread(race_waiter, &s);
+	while (rounds < 400 && tap_before(end)) {
+		int n = 1 + rounds % 2, woken;
+
+		if (race_until(&s, &s.ready, RACE_WAITERS, 5000) < RACE_WAITERS)
+			break;
+		if (rounds % 3 == 2)
+			tap_sleep_ms(1);	/* now and then, let them fall asleep first */
+		if (rounds % 4 < 2) {
+			ks_mutex_lock(&s.m);
+			ks_cond_signal_n(&s.c, n);
+			ks_mutex_unlock(&s.m);
+		} else {
+			ks_mutex_lock(&s.m);	/* every waiter registered before this */
+			ks_mutex_unlock(&s.m);
+			ks_cond_signal_n(&s.c, n);
+		}
+		tap_sleep_ms(2);		/* time for a wrong extra return to show */
+		woken = race_until(&s, &s.woken, n, 5000);
+		if (woken > n && !over++)
+			diag("round %d: notify(%d) ended %d waits", rounds, n, woken);
+		if (woken < n && !under++)
+			diag("round %d: notify(%d) ended %d waits in 5 s", rounds, n, woken);
+		ks_mutex_lock(&s.m);
+		ks_cond_broadcast(&s.c);
+		ks_mutex_unlock(&s.m);
+		race_until(&s, &s.woken, RACE_WAITERS, 5000);
+		ks_mutex_lock(&s.m);
+		s.ready = s.woken = 0;
+		s.round++;
+		ks_cond_broadcast(&s.next);
+		ks_mutex_unlock(&s.m);
+		rounds++;
+	}
+	ks_mutex_lock(&s.m);
+	s.stop = true;
+	ks_cond_broadcast(&s.c);
+	ks_cond_broadcast(&s.next);
+	ks_mutex_unlock(&s.m);
+	for (int i = 0; i < RACE_WAITERS; i++)
+		pthread_join(t[i], NULL);
+	ok(rounds > 0, "%d rounds of notify(1 or 2) to %d registered waiters", rounds,
+	   RACE_WAITERS);
+	is(over, 0, "no notify(n) ended more than n waits (%d rounds)", rounds);
+	is(under, 0, "every notify(n) ended n waits (%d rounds)", rounds);
+	is(s.errors, 0, "no wait failed");
+	if (ks_inject_count() > injected)
+		diag("%lu injected delays", ks_inject_count() - injected);
+}
+
+/*
+ * Waiters and notifiers in a loop, with the signals owed counted under the mutex: each notify(n)
+ * owes min(n, waiters not yet owed one); each wait that ends with 0 pays one back. The balance
+ * may never go below 0 (a notify ended more waits than it could), and with untimed waiters it
+ * must come back to 0 once the notifies stop (none was lost).
+ */
+struct credits {
+	struct ks_cond c;
+	struct ks_mutex m;
+	long waiting, owed, min_owed, returns, timeouts, notifies;	/* under m */
+	bool stop;
+	int64_t end;
+};
+
+struct credits_waiter {
+	struct credits *s;
+	bool timed;
+};
+
+static void *credits_wait(void *arg)
+{
+	struct credits_waiter *cw = arg;
+	struct credits *s = cw->s;
+	unsigned seed = (unsigned)(uintptr_t)arg;
+
+	ks_mutex_lock(&s->m);
+	while (!s->stop) {
+		int r;
+
+		s->waiting++;
+		r = cw->timed ? ks_cond_wait_timeout(&s->c, &s->m, rand_r(&seed) % 300000)
+			      : ks_cond_wait(&s->c, &s->m);
+		s->waiting--;
+		if (r == 0) {
+			s->returns++;
+			if (--s->owed < s->min_owed)
+				s->min_owed = s->owed;
+		} else {
+			s->timeouts++;
+		}
+	}
+	ks_mutex_unlock(&s->m);
+	return NULL;
+}
+
+static void *credits_notify(void *arg)
+{
+	struct credits *s = arg;
+	unsigned seed = (unsigned)(uintptr_t)&seed;
+
+	while (tap_before(s->end)) {
+		unsigned n = rand_r(&seed) % 16 ? 1u + (unsigned)rand_r(&seed) % 3 : UINT32_MAX;
+		long unowed;
+
+		ks_mutex_lock(&s->m);
+		unowed = s->waiting - s->owed;
+		s->owed += (long)n < unowed ? (long)n : unowed;
+		s->notifies++;
+		ks_cond_signal_n(&s->c, n);
+		ks_mutex_unlock(&s->m);
+		if (rand_r(&seed) % 4 == 0)
+			sched_yield();
+	}
+	return NULL;
+}
+
+static void test_credits(bool timed)
+{
+	enum { WAITERS = 4, NOTIFIERS = 2 };
+	static struct credits s;
+	struct credits_waiter cw[WAITERS];
+	pthread_t w[WAITERS], n[NOTIFIERS];
+	const char *kind = timed ? "untimed and timed waiters" : "untimed waiters";
+	long owed;
+
+	tap_phase(timed ? "cond signals owed (timed)" : "cond signals owed");
+	memset(&s, 0, sizeof(s));
+	ks_cond_init(&s.c, 0);
+	ks_mutex_init(&s.m, 0);
+	s.end = tap_deadline_in_ms(tap_stress_ms() / 2);
+	for (int i = 0; i < WAITERS; i++) {
+		cw[i] = (struct credits_waiter){ .s = &s, .timed = timed && i % 2 };
+		w[i] = tap_thread(credits_wait, &cw[i]);
+	}
+	for (int i = 0; i < NOTIFIERS; i++)
+		n[i] = tap_thread(credits_notify, &s);
+	for (int i = 0; i < NOTIFIERS; i++)
+		pthread_join(n[i], NULL);
+	/* what is owed must be paid without any further notify */
+	{
+		int64_t until = tap_deadline_in_ms(5000);
+
+		do {
+			ks_mutex_lock(&s.m);
+			owed = s.owed;
+			ks_mutex_unlock(&s.m);
+		} while (owed > 0 && !timed && tap_before(until) && (tap_sleep_ms(1), true));
+	}
+	ks_mutex_lock(&s.m);
+	s.stop = true;
+	s.owed = s.waiting;	/* the broadcast owes every waiter not owed a signal yet */
+	ks_cond_broadcast(&s.c);
+	ks_mutex_unlock(&s.m);
+	for (int i = 0; i < WAITERS; i++)
+		pthread_join(w[i], NULL);
+	ok(s.notifies > 0 && s.returns > 0,
+	   "%s: %ld notifies, %ld waits ended by them, %ld timeouts", kind, s.notifies, s.returns,
+	   s.timeouts);
+	is(s.min_owed, 0, "%s: no wait ended beyond what the notifies owed", kind);
+	if (!timed)
+		is(owed, 0, "%s: every signal owed was delivered after the last notify", kind);
+}
+
+/* ---- who a notify wakes: only waiters there before it (finding 5) ---------------------------- */
+
+static int cpus_available(void)
+{
+	cpu_set_t set;
+
+	return sched_getaffinity(0, sizeof(set), &set) ? 1 : CPU_COUNT(&set);
+}
+
+/* A thread on `cpu` (-1: anywhere), SCHED_FIFO if `fifo`; 0 or the pthread_create error. */
+static int start_thread(pthread_t *t, void *(*fn)(void *), void *arg, bool fifo, int cpu)
+{
+	struct sched_param sp = { .sched_priority = 10 };
+	pthread_attr_t a;
+	cpu_set_t set;
+	int err;
+
+	pthread_attr_init(&a);
+	if (fifo) {
+		pthread_attr_setinheritsched(&a, PTHREAD_EXPLICIT_SCHED);
+		pthread_attr_setschedpolicy(&a, SCHED_FIFO);
+		pthread_attr_setschedparam(&a, &sp);
+	}
+	if (cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		pthread_attr_setaffinity_np(&a, sizeof(set), &set);
+	}
+	err = pthread_create(t, &a, fn, arg);
+	pthread_attr_destroy(&a);
+	return err;
+}
+
+static void *nothing(void *arg)
+{
+	return arg;
+}
+
+/* Whether this process may make SCHED_FIFO threads (root, or RLIMIT_RTPRIO). */
+static bool fifo_permitted(void)
+{
+	pthread_t t;
+
+	if (start_thread(&t, nothing, NULL, true, -1))
+		return false;
+	pthread_join(t, NULL);
+	return true;
+}
+
+struct late {
+	struct ks_cond c;
+	struct ks_mutex m;
+	struct late_waiter {
+		struct late *s;
+		_Atomic uint32_t *watch;	/* if set: start once it no longer holds */
+		uint32_t watch_val;		/* this value */
+		atomic_int tid;
+		atomic_bool go, done;
+		int result;
+		int64_t done_at;
+	} w[3];
+};
+
+/* Waits (3 s at most) once `go` is set, and `watch` (if any) has changed. */
+static void *late_wait(void *arg)
+{
+	struct late_waiter *w = arg;
+	struct late *s = w->s;
+	int64_t end = tap_deadline_in_ms(2000);
+
+	while (!atomic_load_explicit(&w->go, memory_order_acquire) && tap_before(end))
+		ks_cpu_relax();
+	while (w->watch && atomic_load_explicit(w->watch, memory_order_relaxed) == w->watch_val &&
+	       tap_before(end))
+		ks_cpu_relax();
+	ks_mutex_lock(&s->m);
+	atomic_store(&w->tid, ks_self_tid());
+	w->result = ks_cond_wait_timeout(&s->c, &s->m, 3 * KS_NSEC_PER_SEC);
+	w->done_at = tap_now_ns();
+	atomic_store(&w->done, true);
+	ks_mutex_unlock(&s->m);
+	return NULL;
+}
+
+static bool late_done_within(struct late_waiter *w, int64_t ms)
+{
+	int64_t end = tap_deadline_in_ms(ms);
+
+	while (!atomic_load(&w->done) && tap_before(end))
+		tap_sleep_ms(1);
+	return atomic_load(&w->done);
+}
+
+static void late_reset(struct late *s)
+{
+	memset(s, 0, sizeof(*s));
+	ks_cond_init(&s->c, 0);
+	ks_mutex_init(&s->m, 0);
+	for (int i = 0; i < 3; i++)
+		s->w[i].s = s;
+}
+
+static void late_finish(struct late *s, pthread_t *t, int n)
+{
+	ks_mutex_lock(&s->m);
+	ks_cond_broadcast(&s->c);
+	ks_mutex_unlock(&s->m);
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+}
+
+/*
+ * The word a notify changes first when it signals the waiters of the current G2: a late-comer
+ * that watches it starts waiting once that notify has begun. Read under the mutex that the
+ * waiters released after registering.
+ */
+static _Atomic uint32_t *cond_g2_futex(struct ks_cond *c)
+{
+	return &c->futex[(c->g1_gen + 1) & 1];
+}
+
+/*
+ * A sleeps in the kernel; the notifier (CPU 0) signals without the lock, and H (CPU 1, SCHED_FIFO
+ * when `fifo`) starts waiting as soon as the notify has made its first change: between that
+ * change and the notify's FUTEX_WAKE when the window is wide (KS_INJECT=1 widens it). The kernel
+ * queues a SCHED_FIFO H ahead of A: if the notify's one FUTEX_WAKE can reach H, H takes it, finds
+ * nothing for itself and sleeps again, and A is never woken. A must wake; H must not.
+ */
+static void test_notify_window(bool fifo, int rounds_max)
+{
+	static struct late s;
+	int64_t end = tap_deadline_in_ms(tap_stress_ms() / 2);
+	int rounds = 0, a_missed = 0, h_took = 0, spawn_err = 0;
+	bool pin = cpus_available() >= 2;
+	cpu_set_t cpu0, old;
+
+	tap_phase(fifo ? "cond notify window (SCHED_FIFO late-comer)" : "cond notify window");
+	pthread_getaffinity_np(pthread_self(), sizeof(old), &old);
+	if (pin) {
+		CPU_ZERO(&cpu0);
+		CPU_SET(0, &cpu0);
+		pthread_setaffinity_np(pthread_self(), sizeof(cpu0), &cpu0);
+	}
+	while (rounds < rounds_max && tap_before(end)) {
+		pthread_t t[2];
+
+		late_reset(&s);
+		atomic_store(&s.w[0].go, true);
+		if (start_thread(&t[0], late_wait, &s.w[0], false, pin ? 0 : -1)) {
+			spawn_err++;
+			break;
+		}
+		while (!atomic_load(&s.w[0].tid))
+			tap_sleep_ms(1);
+		tap_wait_asleep(atomic_load(&s.w[0].tid), 5000);
+		if (start_thread(&t[1], late_wait, &s.w[1], fifo, pin ? 1 : -1)) {
+			spawn_err++;
+			late_finish(&s, t, 1);
+			break;
+		}
+		ks_mutex_lock(&s.m);
+		s.w[1].watch = cond_g2_futex(&s.c);
+		s.w[1].watch_val = atomic_load(s.w[1].watch);
+		ks_mutex_unlock(&s.m);
+		atomic_store_explicit(&s.w[1].go, true, memory_order_release);
+		tap_sleep_ms(1);	/* H spins on the word now */
+		ks_cond_signal(&s.c);
+		if ((!late_done_within(&s.w[0], 1000) || s.w[0].result) && !a_missed++)
+			diag("round %d: the waiter asleep before the notify %s", rounds,
+			     atomic_load(&s.w[0].done) ? "timed out" : "was not woken in 1 s");
+		tap_sleep_ms(1);
+		if (atomic_load(&s.w[1].done) && !h_took++)
+			diag("round %d: the late-comer returned %d before any notify of its own",
+			     rounds, s.w[1].result);
+		late_finish(&s, t, 2);
+		rounds++;
+	}
+	pthread_setaffinity_np(pthread_self(), sizeof(old), &old);
+	is(spawn_err, 0, "the notify window's threads started");
+	is(a_missed, 0, "%s: the waiter present at the notify woke, %d rounds",
+	   fifo ? "SCHED_FIFO late-comer" : "late-comer", rounds);
+	is(h_took, 0, "%s: the late-comer never took that notify", fifo ? "SCHED_FIFO" : "plain");
+}
+
+/*
+ * A and B sleep; signal(1) ends exactly one of them. Then C starts waiting (SCHED_FIFO when
+ * `fifo`, so that the kernel queues it first) and sleeps; the next signal(1) belongs to whichever
+ * of A and B is still waiting, not to C.
+ */
+static void test_older_first(bool fifo)
+{
+	static struct late s;
+	const char *kind = fifo ? "SCHED_FIFO late-comer" : "late-comer";
+	int rounds = 0, bad_first = 0, bad_second = 0, c_took = 0;
+	pthread_t t[3];
+
+	tap_phase(fifo ? "cond older waiters first (SCHED_FIFO)" : "cond older waiters first");
+	for (; rounds < 5; rounds++) {
+		int first;
+
+		late_reset(&s);
+		for (int i = 0; i < 3; i++)
+			atomic_store(&s.w[i].go, true);
+		for (int i = 0; i < 2; i++) {
+			start_thread(&t[i], late_wait, &s.w[i], false, -1);
+			while (!atomic_load(&s.w[i].tid))
+				tap_sleep_ms(1);
+			tap_wait_asleep(atomic_load(&s.w[i].tid), 5000);
+		}
+		ks_mutex_lock(&s.m);
+		ks_cond_signal(&s.c);
+		ks_mutex_unlock(&s.m);
+		for (int64_t until = tap_deadline_in_ms(1000);
+		     !atomic_load(&s.w[0].done) && !atomic_load(&s.w[1].done) && tap_before(until);)
+			tap_sleep_ms(1);
+		tap_sleep_ms(5);
+		first = atomic_load(&s.w[0].done) ? 0 : 1;
+		if (atomic_load(&s.w[0].done) + atomic_load(&s.w[1].done) != 1 ||
+		    s.w[first].result != 0)
+			bad_first++;
+		if (start_thread(&t[2], late_wait, &s.w[2], fifo, -1)) {
+			late_finish(&s, t, 2);
+			break;
+		}
+		while (!atomic_load(&s.w[2].tid))
+			tap_sleep_ms(1);
+		tap_wait_asleep(atomic_load(&s.w[2].tid), 5000);
+		ks_mutex_lock(&s.m);
+		ks_cond_signal(&s.c);
+		ks_mutex_unlock(&s.m);
+		if (!late_done_within(&s.w[!first], 1000) || s.w[!first].result != 0)
+			bad_second++;
+		tap_sleep_ms(2);
+		if (atomic_load(&s.w[2].done))
+			c_took++;
+		late_finish(&s, t, 3);
+	}
+	is(bad_first, 0, "%s: signal(1) to two sleepers ended exactly one wait (%d rounds)", kind,
+	   rounds);
+	is(bad_second, 0, "%s: the next signal(1) ended the older waiter's wait", kind);
+	is(c_took, 0, "%s: the waiter that came after the first signal did not take the second",
+	   kind);
+}
+
+/* ---- a deadline racing a notify: the notify is neither lost nor doubled ---------------------- */
+
+struct deadline_race {
+	struct ks_cond c;
+	struct ks_mutex m;
+	int64_t timeout_ns, t_start;
+	atomic_bool t_ready, u_ready, t_done, u_done;
+	int t_result, u_result;
+};
+
+static void *race_timed(void *arg)
+{
+	struct deadline_race *s = arg;
+
+	ks_mutex_lock(&s->m);
+	s->t_start = tap_now_ns();
+	atomic_store(&s->t_ready, true);
+	s->t_result = ks_cond_wait_timeout(&s->c, &s->m, s->timeout_ns);
+	atomic_store(&s->t_done, true);
+	ks_mutex_unlock(&s->m);
+	return NULL;
+}
+
+static void *race_untimed(void *arg)
+{
+	struct deadline_race *s = arg;
+
+	ks_mutex_lock(&s->m);
+	atomic_store(&s->u_ready, true);
+	s->u_result = ks_cond_wait(&s->c, &s->m);
+	atomic_store(&s->u_done, true);
+	ks_mutex_unlock(&s->m);
+	return NULL;
+}
+
+/*
+ * T waits with a short timeout, U without one; one signal lands around T's deadline. Either T
+ * counts as notified (0) and U keeps waiting, or T times out and U gets the signal: never both,
+ * never neither.
+ */
+static void test_deadline_race(void)
+{
+	static struct deadline_race s;
+	int64_t end = tap_deadline_in_ms(tap_stress_ms() / 2);
+	int rounds = 0, both = 0, neither = 0, t_notified = 0, t_timedout = 0;
+	unsigned seed = 12345;
+
+	tap_phase("cond deadline racing a notify");
+	while (rounds < 300 && tap_before(end)) {
+		pthread_t t, u;
+		int64_t at;
+
+		memset(&s, 0, sizeof(s));
+		ks_cond_init(&s.c, 0);
+		ks_mutex_init(&s.m, 0);
+		s.timeout_ns = (100 + rand_r(&seed) % 900) * KS_NSEC_PER_USEC;
+		if (rounds % 2) {
+			u = tap_thread(race_untimed, &s);
+			while (!atomic_load(&s.u_ready))
+				sched_yield();
+			t = tap_thread(race_timed, &s);
+			while (!atomic_load(&s.t_ready))
+				sched_yield();
+		} else {
+			t = tap_thread(race_timed, &s);
+			while (!atomic_load(&s.t_ready))
+				sched_yield();
+			u = tap_thread(race_untimed, &s);
+			while (!atomic_load(&s.u_ready))
+				sched_yield();
+		}
+		ks_mutex_lock(&s.m);	/* both registered */
+		at = s.t_start + s.timeout_ns + (int64_t)(rand_r(&seed) % 400) * KS_NSEC_PER_USEC -
+		     200 * KS_NSEC_PER_USEC;
+		ks_mutex_unlock(&s.m);
+		while (tap_now_ns() < at)
+			ks_cpu_relax();
+		if (rounds % 4 < 2) {
+			ks_cond_signal(&s.c);
+		} else {
+			ks_mutex_lock(&s.m);
+			ks_cond_signal(&s.c);
+			ks_mutex_unlock(&s.m);
+		}
+		pthread_join(t, NULL);
+		if (s.t_result == 0) {
+			t_notified++;
+			tap_sleep_ms(3);
+			if (atomic_load(&s.u_done) && !both++)
+				diag("round %d: the timed waiter counted as notified and the "
+				     "other woke too", rounds);
+		} else {
+			int64_t until = tap_deadline_in_ms(2000);
+
+			t_timedout++;
+			while (!atomic_load(&s.u_done) && tap_before(until))
+				tap_sleep_ms(1);
+			if (!atomic_load(&s.u_done) && !neither++)
+				diag("round %d: the timed waiter timed out and the notify was lost",
+				     rounds);
+		}
+		ks_mutex_lock(&s.m);
+		ks_cond_broadcast(&s.c);
+		ks_mutex_unlock(&s.m);
+		pthread_join(u, NULL);
+		rounds++;
+	}
+	ok(rounds > 0, "%d rounds: the timed waiter notified %d times, timed out %d times", rounds,
+	   t_notified, t_timedout);
+	is(both, 0, "a notify racing a deadline never ends two waits");
+	is(neither, 0, "a notify racing a deadline is never lost");
+}
+
+/* ---- absolute deadlines and clocks (for pthread_cond_timedwait and clockwait) ---------------- */
+
+static int64_t clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * KS_NSEC_PER_SEC + ts.tv_nsec;
+}
+
+static struct timespec clock_in(clockid_t clock, int64_t ns)
+{
+	int64_t t = clock_ns(clock) + ns;
+
+	return (struct timespec){ .tv_sec = t / KS_NSEC_PER_SEC, .tv_nsec = t % KS_NSEC_PER_SEC };
+}
+
+struct until_case {
+	struct ks_cond c;
+	struct ks_mutex m;
+	atomic_bool waiting;
+	int result;
+};
+
+static void *until_waiter(void *arg)
+{
+	struct until_case *s = arg;
+	struct timespec ts = clock_in(CLOCK_REALTIME, 10 * KS_NSEC_PER_SEC);
+
+	ks_mutex_lock(&s->m);
+	atomic_store(&s->waiting, true);
+	s->result = ks_cond_wait_until(&s->c, &s->m, CLOCK_REALTIME, &ts);
+	ks_mutex_unlock(&s->m);
+	return NULL;
+}
+
+static void test_wait_until(void)
+{
+	static const clockid_t clocks[] = { CLOCK_MONOTONIC, CLOCK_REALTIME };
+	static const char *const names[] = { "CLOCK_MONOTONIC", "CLOCK_REALTIME" };
+	struct ks_cond c = KS_COND_INIT;
+	struct ks_mutex m = KS_MUTEX_INIT;
+	struct ks_rmutex r = KS_RMUTEX_INIT;
+	static struct until_case s = { .c = KS_COND_INIT, .m = KS_MUTEX_INIT };
+	struct timespec ts;
+	pthread_t t;
+
+	tap_phase("cond absolute deadlines");
+	ks_mutex_lock(&m);
+	for (int i = 0; i < 2; i++) {
+		int64_t t0 = clock_ns(clocks[i]);
+
+		ts = clock_in(clocks[i], 60 * KS_NSEC_PER_MSEC);
+		is(ks_cond_wait_until(&c, &m, clocks[i], &ts), -ETIMEDOUT,
+		   "%s deadline: -ETIMEDOUT", names[i]);
+		tap_timeout_ok(clock_ns(clocks[i]) - t0, 60 * KS_NSEC_PER_MSEC, names[i]);
+		ok(ks_mutex_is_locked(&m), "%s: the mutex held again", names[i]);
+		ts = clock_in(clocks[i], -KS_NSEC_PER_SEC);
+		is(ks_cond_wait_until(&c, &m, clocks[i], &ts), -ETIMEDOUT,
+		   "%s: a deadline already past: -ETIMEDOUT at once", names[i]);
+	}
+	ts = (struct timespec){ .tv_sec = -5, .tv_nsec = 0 };
+	is(ks_cond_wait_until(&c, &m, CLOCK_REALTIME, &ts), -ETIMEDOUT,
+	   "a negative tv_sec is in the past: -ETIMEDOUT");
+	ts = clock_in(CLOCK_MONOTONIC, KS_NSEC_PER_SEC);
+	ts.tv_nsec = KS_NSEC_PER_SEC;
+	is(ks_cond_wait_until(&c, &m, CLOCK_MONOTONIC, &ts), -EINVAL, "tv_nsec of 1 s: -EINVAL");
+	ts.tv_nsec = -1;
+	is(ks_cond_wait_until(&c, &m, CLOCK_MONOTONIC, &ts), -EINVAL, "negative tv_nsec: -EINVAL");
+	ts = clock_in(CLOCK_MONOTONIC, KS_NSEC_PER_SEC);
+	is(ks_cond_wait_until(&c, &m, CLOCK_PROCESS_CPUTIME_ID, &ts), -EINVAL,
+	   "another clock: -EINVAL");
+	is(ks_cond_wait_lock(&c, &m, &ks_cond_mutex_ops, CLOCK_MONOTONIC, &ts, 0x100), -EINVAL,
+	   "unknown ks_cond_wait_lock() flags: -EINVAL");
+	ok(ks_mutex_is_locked(&m), "the mutex still held after the -EINVALs");
+	is(cond_unsignaled(&c), 0, "no waiter left registered");
+	ks_mutex_unlock(&m);
+	is(ks_cond_wait_until(&c, &m, CLOCK_MONOTONIC, &ts), -EPERM, "mutex not held: -EPERM");
+	ks_rmutex_lock(&r);
+	ks_rmutex_lock(&r);
+	ts = clock_in(CLOCK_REALTIME, 30 * KS_NSEC_PER_MSEC);
+	is(ks_cond_wait_until(&c, &r, CLOCK_REALTIME, &ts), -ETIMEDOUT,
+	   "rmutex, realtime deadline");
+	is(r.depth, 2, "rmutex depth restored");
+	ks_rmutex_unlock(&r);
+	ks_rmutex_unlock(&r);
+
+	t = tap_thread(until_waiter, &s);
+	while (!atomic_load(&s.waiting))
+		tap_sleep_ms(1);
+	ks_mutex_lock(&s.m);
+	ks_cond_signal(&s.c);
+	ks_mutex_unlock(&s.m);
+	pthread_join(t, NULL);
+	is(s.result, 0, "a notify before a realtime deadline ends the wait with 0");
+}
+
+/* ---- any lock type, through a table of two operations ---------------------------------------- */
+
+struct counted_lock {
+	struct ks_mutex m;
+	int releases, reacquires;
+	int release_err, reacquire_err;
+};
+
+static int counted_release(void *lock, uint64_t *saved)
+{
+	struct counted_lock *l = lock;
+
+	if (l->release_err)
+		return l->release_err;
+	*saved = 0x1234567890ull;
+	l->releases++;
+	ks_mutex_unlock(&l->m);
+	return 0;
+}
+
+static int counted_reacquire(void *lock, uint64_t saved)
+{
+	struct counted_lock *l = lock;
+
+	ks_mutex_lock(&l->m);
+	l->reacquires += saved == 0x1234567890ull;
+	return l->reacquire_err;
+}
+
+static const struct ks_cond_lock_ops counted_ops = {
+	.release = counted_release,
+	.reacquire = counted_reacquire,
+};
+
+static void test_lock_ops(void)
+{
+	struct ks_cond c = KS_COND_INIT;
+	struct counted_lock l = { .m = KS_MUTEX_INIT };
+	struct timespec ts;
+
+	tap_phase("cond lock operations");
+	ks_mutex_lock(&l.m);
+	ts = clock_in(CLOCK_MONOTONIC, 20 * KS_NSEC_PER_MSEC);
+	is(ks_cond_wait_lock(&c, &l, &counted_ops, CLOCK_MONOTONIC, &ts, 0), -ETIMEDOUT,
+	   "wait_lock through a custom lock: -ETIMEDOUT");
+	ok(l.releases == 1 && l.reacquires == 1,
+	   "release once, reacquire once with its saved state");
+	l.reacquire_err = -EOWNERDEAD;
+	ts = clock_in(CLOCK_MONOTONIC, 0);
+	is(ks_cond_wait_lock(&c, &l, &counted_ops, CLOCK_MONOTONIC, &ts, 0), -EOWNERDEAD,
+	   "the reacquire's error is the wait's (a robust mutex's owner died)");
+	ok(ks_mutex_is_locked(&l.m), "... with the lock held");
+	l.reacquire_err = 0;
+	l.release_err = -EPERM;
+	is(ks_cond_wait_lock(&c, &l, &counted_ops, CLOCK_MONOTONIC, NULL, 0), -EPERM,
+	   "the release's error is the wait's");
+	ok(ks_mutex_is_locked(&l.m) && l.reacquires == 2,
+	   "... and nothing was released or retaken");
+	ok(cond_unsignaled(&c) == 0 && c.g2_size == 0, "... nor left registered");
+	ks_mutex_unlock(&l.m);
+}
+
+/* ---- cancellation point ---------------------------------------------------------------------- */
+
+struct cancel_case {
+	struct ks_cond c;
+	struct ks_mutex m;
+	struct ks_rmutex r;
+	bool use_rmutex;
+	atomic_int tid;
+	atomic_bool held_in_cleanup;
+	uint32_t depth_in_cleanup;
+	int result;
+	atomic_bool returned;
+};
+
+static void cancel_cleanup(void *arg)
+{
+	struct cancel_case *s = arg;
+
+	if (s->use_rmutex) {
+		atomic_store(&s->held_in_cleanup, ks_rmutex_is_owned(&s->r));
+		s->depth_in_cleanup = s->r.depth;
+		while (ks_rmutex_is_owned(&s->r))
+			ks_rmutex_unlock(&s->r);
+	} else {
+		atomic_store(&s->held_in_cleanup, ks_mutex_is_locked(&s->m));
+		ks_mutex_unlock(&s->m);
+	}
+}
+
+static void *cancel_waiter(void *arg)
+{
+	struct cancel_case *s = arg;
+
+	if (s->use_rmutex) {
+		ks_rmutex_lock(&s->r);
+		ks_rmutex_lock(&s->r);
+	} else {
+		ks_mutex_lock(&s->m);
+	}
+	atomic_store(&s->tid, ks_self_tid());
+	pthread_cleanup_push(cancel_cleanup, s);
+	s->result = s->use_rmutex ? ks_cond_wait_lock(&s->c, &s->r, &ks_cond_rmutex_ops,
+						      CLOCK_MONOTONIC, NULL, KS_COND_CANCELPOINT)
+				  : ks_cond_wait_lock(&s->c, &s->m, &ks_cond_mutex_ops,
+						      CLOCK_MONOTONIC, NULL, KS_COND_CANCELPOINT);
+	atomic_store(&s->returned, true);
+	pthread_cleanup_pop(1);
+	return NULL;
+}
+
+struct cancel_race {
+	struct ks_cond c;
+	struct ks_mutex m;
+	atomic_int a_tid, b_tid;
+	atomic_bool a_returned, b_returned;
+	int a_result, b_result;
+};
+
+static void cancel_race_unlock(void *arg)
+{
+	struct cancel_race *s = arg;
+
+	ks_mutex_unlock(&s->m);
+}
+
+static void *cancel_race_a(void *arg)
+{
+	struct cancel_race *s = arg;
+
+	ks_mutex_lock(&s->m);
+	atomic_store(&s->a_tid, ks_self_tid());
+	pthread_cleanup_push(cancel_race_unlock, s);
+	s->a_result = ks_cond_wait_lock(&s->c, &s->m, &ks_cond_mutex_ops, CLOCK_MONOTONIC, NULL,
+					KS_COND_CANCELPOINT);
+	atomic_store(&s->a_returned, true);
+	pthread_cleanup_pop(1);
+	return NULL;
+}
+
+static void *cancel_race_b(void *arg)
+{
+	struct cancel_race *s = arg;
+
+	ks_mutex_lock(&s->m);
+	atomic_store(&s->b_tid, ks_self_tid());
+	s->b_result = ks_cond_wait_timeout(&s->c, &s->m, 3 * KS_NSEC_PER_SEC);
+	atomic_store(&s->b_returned, true);
+	ks_mutex_unlock(&s->m);
+	return NULL;
+}
+
+static void test_cancel(void)
+{
+	static struct cancel_case s;
+	static struct cancel_race cr;
+	int rounds, passed_on = 0, consumed = 0, lost = 0, doubled = 0;
+	void *ret;
+	pthread_t t, u;
+
+	for (int k = 0; k < 2; k++) {
+		tap_phase(k ? "cond cancellation (rmutex)" : "cond cancellation");
+		memset(&s, 0, sizeof(s));
+		ks_cond_init(&s.c, 0);
+		ks_mutex_init(&s.m, 0);
+		ks_rmutex_init(&s.r, 0);
+		s.use_rmutex = k;
+		t = tap_thread(cancel_waiter, &s);
+		while (!atomic_load(&s.tid))
+			tap_sleep_ms(1);
+		tap_wait_asleep(atomic_load(&s.tid), 5000);
+		pthread_cancel(t);
+		pthread_join(t, &ret);
+		ok(ret == PTHREAD_CANCELED && !atomic_load(&s.returned),
+		   "%s: a waiter asleep is cancelled", k ? "rmutex" : "mutex");
+		ok(atomic_load(&s.held_in_cleanup),
+		   "%s: its cleanup handler runs with the lock held", k ? "rmutex" : "mutex");
+		if (k)
+			is(s.depth_in_cleanup, 2, "rmutex: at the depth it had");
+		ok(cond_unsignaled(&s.c) == 0 && s.c.g2_size == 0 && s.c.sleepers[0] == 0 &&
+		   s.c.sleepers[1] == 0, "%s: and it left the condition", k ? "rmutex" : "mutex");
+	}
+
+	/*
+	 * A (cancellable) and B sleep; A is cancelled as a signal(1) comes. Either A took the
+	 * signal and returned normally (B keeps waiting), or A was cancelled and the signal is
+	 * B's, even when A had already been given it.
+	 */
+	tap_phase("cond cancellation racing a signal");
+	for (rounds = 0; rounds < 40; rounds++) {
+		memset(&cr, 0, sizeof(cr));
+		ks_cond_init(&cr.c, 0);
+		ks_mutex_init(&cr.m, 0);
+		t = tap_thread(cancel_race_a, &cr);
+		while (!atomic_load(&cr.a_tid))
+			tap_sleep_ms(1);
+		tap_wait_asleep(atomic_load(&cr.a_tid), 5000);
+		u = tap_thread(cancel_race_b, &cr);
+		while (!atomic_load(&cr.b_tid))
+			tap_sleep_ms(1);
+		tap_wait_asleep(atomic_load(&cr.b_tid), 5000);
+		if (rounds % 2) {
+			ks_cond_signal(&cr.c);
+			pthread_cancel(t);
+		} else {
+			pthread_cancel(t);
+			ks_cond_signal(&cr.c);
+		}
+		pthread_join(t, &ret);
+		if (ret == PTHREAD_CANCELED) {
+			int64_t until = tap_deadline_in_ms(1000);
+
+			passed_on++;
+			while (!atomic_load(&cr.b_returned) && tap_before(until))
+				tap_sleep_ms(1);
+			if (!atomic_load(&cr.b_returned) || cr.b_result)
+				lost++;
+		} else {
+			consumed++;
+			tap_sleep_ms(3);
+			if (cr.a_result || atomic_load(&cr.b_returned))
+				doubled++;
+		}
+		ks_mutex_lock(&cr.m);
+		ks_cond_broadcast(&cr.c);
+		ks_mutex_unlock(&cr.m);
+		pthread_join(u, NULL);
+	}
+	ok(passed_on + consumed == rounds, "%d rounds: %d cancelled, %d returned with the signal",
+	   rounds, passed_on, consumed);
+	is(lost, 0, "a cancelled waiter never takes the signal with it");
+	is(doubled, 0, "a waiter that returned with the signal did not leave it to the other too");
+}
+
 int main(void)
 {
 	tap_start(180);
@@ -619,5 +1565,20 @@ int main(void)
 	test_process_shared();
 	test_free_after_notify();
 	test_bounded_buffer();
+	test_notify_at_most_n();
+	test_credits(false);
+	test_credits(true);
+	test_notify_window(false, 100);
+	if (fifo_permitted()) {
+		test_notify_window(true, 200);
+		test_older_first(true);
+	} else {
+		tap_skip(4, "SCHED_FIFO not permitted");
+	}
+	test_older_first(false);
+	test_deadline_race();
+	test_wait_until();
+	test_lock_ops();
+	test_cancel();
 	return tap_done();
 }

@@ -134,6 +134,27 @@ static void use_cond(void)
 	ks_cond_signal_n(&c, 3);
 	ks_cond_broadcast(&c);
 
+	{
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ks_mutex_lock(&u->m);
+		use_is(ks_cond_wait_until(&c, &u->m, CLOCK_REALTIME, &ts), -ETIMEDOUT,
+		       "cond: wait_until a realtime deadline already past: -ETIMEDOUT");
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		use_is(ks_cond_wait_lock(&c, &u->m, &ks_cond_mutex_ops, CLOCK_MONOTONIC, &ts,
+					 KS_COND_CANCELPOINT), -ETIMEDOUT,
+		       "cond: wait_lock with ks_cond_mutex_ops, a cancellation point: -ETIMEDOUT");
+		ks_mutex_unlock(&u->m);
+		ks_rmutex_lock(&u->r);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		use_is(ks_cond_wait_until(&c, &u->r, CLOCK_MONOTONIC, &ts), -ETIMEDOUT,
+		       "cond: wait_until with an rmutex: -ETIMEDOUT");
+		use_is(ks_cond_wait_lock(&c, &u->r, &ks_cond_rmutex_ops, CLOCK_MONOTONIC, &ts, 0),
+		       -ETIMEDOUT, "cond: wait_lock with ks_cond_rmutex_ops: -ETIMEDOUT");
+		ks_rmutex_unlock(&u->r);
+	}
+
 	use_is(ks_thread_start(&t, use_cond_producer, u), 0, "thread: start");
 	ks_mutex_lock(&u->m);
 	use_is(ks_cond_wait_event_timeout(&u->c, &u->m, u->items >= 3, USE_LONG_NS), 0,

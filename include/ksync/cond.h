@@ -1,23 +1,42 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * struct ks_cond — Python's threading.Condition, kernel wait_event style, on a sequence word.
+ * struct ks_cond — Python's threading.Condition, kernel wait_event style: notify(n) ends at most
+ * n waits, only waits that began before it, and never a wait for nothing.
  *
- *	seq		the futex word; every signal/broadcast bumps it (by 1, wrapping)
- *	nwaiters	threads between "registered" (before they release the lock) and "left"
+ * Waiters join groups. G2 collects the waiters that arrived since the last notify that needed
+ * it; a notify signals G1's waiters first and, once every G1 waiter has been signaled, closes
+ * G1 and turns G2 into the new G1. So a notify only ever signals waiters that were already
+ * waiting when it came. The groups alternate between two slots, each with its own futex word,
+ * so a wake-up meant for G1 can never be taken by a G2 waiter, whatever the kernel's queue
+ * order (a SCHED_FIFO late-comer included). A signal is a count in G1 that a waiter consumes
+ * under the condition's small internal lock; a waiter whose group was closed knows it was
+ * signaled from the group generation alone.
  *
- * A waiter registers, reads seq, releases the lock, and sleeps only while seq still holds what
- * it read: a notify that comes after the release changes seq first, so it is never lost (the
- * kernel re-reads seq under its own lock before queueing the waiter). A notifier that sees no
- * registered waiter does nothing at all: no store, no system call. It reads nwaiters before its
- * bump of seq, because after the bump a waiter may return and free the condition (glibc bug
- * 13690's pattern); from then on it uses the object's address only. See docs/cond.md.
+ *	word		bit 0 LOCKED, bit 1 CONTENDED (someone sleeps on the internal lock), bit 2
+ *			SHARED (KS_SHARED), bits 3..31: waiters not yet signaled (G1's + G2's). A
+ *			notify that reads 0 there does nothing at all: no store, no system call.
+ *	futex[2]	one sleep word per group slot; bumped by every notify that signals its group
+ *	sleepers[2]	threads that may sleep on futex[i] (the notify's wake count)
+ *	g1_unsignaled	G1 waiters not yet signaled
+ *	g1_signals	signals given to G1 and not yet consumed
+ *	g2_size		G2 waiters
+ *	g1_gen		G1's generation (64 bits: never wraps); G2 is g1_gen + 1, slot = gen & 1
+ *
+ * Everything but `word` and `futex` is read and written under the internal lock only. A notify
+ * releases that lock and wakes the sleepers it signaled in one FUTEX_WAKE_OP, and both sides'
+ * last access to the condition is their release of the lock (glibc bug 13690's pattern). No
+ * pointers: the condition works in MAP_SHARED memory. 40 bytes, so it fits in a pthread_cond_t
+ * with room to spare. See docs/cond.md.
  *
  * The lock may be a struct ks_mutex * or a struct ks_rmutex * (chosen by _Generic in C, by
- * overloading in C++). With an rmutex the whole recursion depth is given up while waiting and
- * restored afterwards.
+ * overloading in C++); with an rmutex the whole recursion depth is given up while waiting and
+ * restored afterwards. Any other lock type waits through ks_cond_wait_lock() with a table of
+ * two operations.
  */
 #ifndef KSYNC_COND_H
 #define KSYNC_COND_H
+
+#include <time.h>
 
 #include <ksync/common.h>
 #include <ksync/mutex.h>
@@ -26,20 +45,63 @@
 KS_BEGIN_DECLS
 
 struct ks_cond {
-	KS_ATOMIC(uint32_t) seq;
-	KS_ATOMIC(uint32_t) nwaiters;
-	uint32_t flags;
+	KS_ATOMIC(uint32_t) word;
+	KS_ATOMIC(uint32_t) futex[2];
+	uint32_t sleepers[2];
+	uint32_t g1_unsignaled;
+	uint32_t g1_signals;
+	uint32_t g2_size;
+	uint64_t g1_gen;
 };
 
-#define KS_COND_INIT { 0, 0, 0 }
+#define KS_COND_LOCKED		0x1u
+#define KS_COND_CONTENDED	0x2u
+#define KS_COND_SHARED		0x4u
+#define KS_COND_WAITER_ONE	0x8u	/* one waiter not yet signaled, in `word` */
+
+#define KS_COND_INIT { 0, { 0, 0 }, { 0, 0 }, 0, 0, 0, 0 }
 
 void ks_cond_init(struct ks_cond *c, unsigned flags);
+
+/*
+ * A lock the condition can wait with: `release` gives it up entirely (every recursion level),
+ * saving what `reacquire` needs to take it back as it was, or returns a negative errno (-EPERM:
+ * not held by the caller) and changes nothing; `reacquire` takes it back and returns 0, or an
+ * error to pass to the waiter with the lock held (a robust mutex's -EOWNERDEAD).
+ */
+struct ks_cond_lock_ops {
+	int (*release)(void *lock, uint64_t *saved);
+	int (*reacquire)(void *lock, uint64_t saved);
+};
+
+/* The operations of the two lock types the generic front knows, for ks_cond_wait_lock(). */
+extern const struct ks_cond_lock_ops ks_cond_mutex_ops;		/* struct ks_mutex */
+extern const struct ks_cond_lock_ops ks_cond_rmutex_ops;	/* struct ks_rmutex */
+
+/* ks_cond_wait_lock() flags */
+#define KS_COND_CANCELPOINT	0x1u	/* the sleep is a pthread cancellation point */
+
+/*
+ * The one wait behind every other: `lock` through `ops`, until a notify or the absolute
+ * `abstime` on `clock` (CLOCK_MONOTONIC or CLOCK_REALTIME; NULL: no deadline; a realtime
+ * deadline follows changes of the wall clock). 0, -ETIMEDOUT, -EINVAL (clock, tv_nsec, flags),
+ * the release's error (nothing changed), or reacquire's error (the lock held). With
+ * KS_COND_CANCELPOINT, a pthread_cancel() acts while the thread sleeps here: the waiter leaves
+ * the condition consistent (a signal it had already been given goes to another waiter) and
+ * holds the lock again before the thread's cleanup handlers run.
+ */
+int ks_cond_wait_lock(struct ks_cond *c, void *lock, const struct ks_cond_lock_ops *ops,
+		      clockid_t clock, const struct timespec *abstime, unsigned flags);
 
 int ks_cond_wait_mutex(struct ks_cond *c, struct ks_mutex *m);
 int ks_cond_wait_rmutex(struct ks_cond *c, struct ks_rmutex *r);
 int ks_cond_wait_timeout_mutex(struct ks_cond *c, struct ks_mutex *m, int64_t timeout_ns);
 int ks_cond_wait_timeout_rmutex(struct ks_cond *c, struct ks_rmutex *r, int64_t timeout_ns);
-void ks__cond_wake(struct ks_cond *c, int n);
+int ks_cond_wait_until_mutex(struct ks_cond *c, struct ks_mutex *m, clockid_t clock,
+			     const struct timespec *abstime);
+int ks_cond_wait_until_rmutex(struct ks_cond *c, struct ks_rmutex *r, clockid_t clock,
+			      const struct timespec *abstime);
+void ks__cond_notify(struct ks_cond *c, uint32_t n);
 
 #ifndef __cplusplus
 /* 0; -EPERM if the lock is not held (an rmutex: not owned by the caller). */
@@ -53,15 +115,27 @@ void ks__cond_wake(struct ks_cond *c, int n);
 	_Generic((lock),							\
 		struct ks_mutex *: ks_cond_wait_timeout_mutex,			\
 		struct ks_rmutex *: ks_cond_wait_timeout_rmutex)((c), (lock), (timeout_ns))
+
+/*
+ * As ks_cond_wait_timeout() with an absolute deadline on CLOCK_MONOTONIC or CLOCK_REALTIME
+ * (NULL: none); -EINVAL for another clock or a tv_nsec outside [0, 1 s).
+ */
+#define ks_cond_wait_until(c, lock, clock, abstime)				\
+	_Generic((lock),							\
+		struct ks_mutex *: ks_cond_wait_until_mutex,			\
+		struct ks_rmutex *: ks_cond_wait_until_rmutex)((c), (lock), (clock), (abstime))
 #endif
 
-/* Wakes up to n waiters (0: none). Lock held or not. */
+/*
+ * Signals up to n waiters (0: none), those that have waited longest first; each ends one wait.
+ * Lock held or not.
+ */
 static inline void ks_cond_signal_n(struct ks_cond *c, unsigned n)
 {
-	/* relaxed: a waiter that matters registered before releasing the lock the notifier
-	 * took since (or is concurrent, and may be ordered after this notify) */
-	if (atomic_load_explicit(&c->nwaiters, memory_order_relaxed) && n)
-		ks__cond_wake(c, n > INT32_MAX ? INT32_MAX : (int)n);
+	/* relaxed: a waiter counts itself before it releases the lock, so a notifier that holds
+	 * the lock (or took it since) sees it; one that does not races with it anyway */
+	if (n && atomic_load_explicit(&c->word, memory_order_relaxed) >= KS_COND_WAITER_ONE)
+		ks__cond_notify(c, n);
 }
 
 static inline void ks_cond_signal(struct ks_cond *c)
@@ -71,7 +145,7 @@ static inline void ks_cond_signal(struct ks_cond *c)
 
 static inline void ks_cond_broadcast(struct ks_cond *c)
 {
-	ks_cond_signal_n(c, INT32_MAX);
+	ks_cond_signal_n(c, UINT32_MAX);
 }
 
 /*
@@ -154,6 +228,18 @@ static inline int ks_cond_wait_timeout(struct ks_cond *c, struct ks_mutex *m, in
 static inline int ks_cond_wait_timeout(struct ks_cond *c, struct ks_rmutex *r, int64_t timeout_ns)
 {
 	return ks_cond_wait_timeout_rmutex(c, r, timeout_ns);
+}
+
+static inline int ks_cond_wait_until(struct ks_cond *c, struct ks_mutex *m, clockid_t clock,
+				     const struct timespec *abstime)
+{
+	return ks_cond_wait_until_mutex(c, m, clock, abstime);
+}
+
+static inline int ks_cond_wait_until(struct ks_cond *c, struct ks_rmutex *r, clockid_t clock,
+				     const struct timespec *abstime)
+{
+	return ks_cond_wait_until_rmutex(c, r, clock, abstime);
 }
 
 template <class Lock, class Pred>
