@@ -22,4 +22,6 @@
 #include <ksync/ring.h>
 #include <ksync/workqueue.h>
 
+#include <ksync/robust_mutex.h>
+
 #endif /* KSYNC_H */
