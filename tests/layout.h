@@ -18,7 +18,8 @@
 	X(ks_event) X(ks_barrier) X(ks_thread) X(ks_spinlock) X(ks_mcs)		\
 	X(ks_mcs_node) X(ks_rwlock)						\
 	X(ks_seqcount) X(ks_seqlock) X(ks_once) X(ks_llist_node) X(ks_llist_head)	\
-	X(ks_ring_cell) X(ks_ring_waitq) X(ks_ring) X(ks_work)
+	X(ks_ring_cell) X(ks_ring_waitq) X(ks_ring) X(ks_work)			\
+	X(ks_robust_mutex) X(ks_robust_entry) X(ks__robust_head)
 
 #define KS_LAYOUT_MEMBERS(X)							\
 	X(ks_mutex, state) X(ks_mutex, flags)					\
@@ -45,7 +46,10 @@
 	X(ks_ring, slots) X(ks_ring, cells) X(ks_ring, mask) X(ks_ring, flags)	\
 	X(ks_ring, tail) X(ks_ring, head_cache) X(ks_ring, head)		\
 	X(ks_ring, tail_cache) X(ks_ring, not_empty) X(ks_ring, not_full)	\
-	X(ks_work, node) X(ks_work, pending) X(ks_work, ticket) X(ks_work, fn)
+	X(ks_work, node) X(ks_work, pending) X(ks_work, ticket) X(ks_work, fn)	\
+	X(ks_robust_mutex, owner) X(ks_robust_mutex, flags) X(ks_robust_mutex, spare)	\
+	X(ks_robust_mutex, entry) X(ks_robust_entry, next)			\
+	X(ks__robust_head, list) X(ks__robust_head, futex_offset) X(ks__robust_head, pending)
 
 /* A struct: its size and alignment. A member: its offset and size. */
 struct ks_layout {

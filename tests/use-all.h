@@ -508,6 +508,34 @@ static void use_workqueue(void)
 	use_is(ks_workqueue_destroy(wq), 0, "workqueue: destroy");
 }
 
+/* ---- robust mutex ----------------------------------------------------------------------------- */
+
+static struct ks_robust_mutex use_static_robust = KS_ROBUST_MUTEX_INIT;
+
+static void *use_robust_exit_holding(void *m)
+{
+	ks_robust_mutex_lock((struct ks_robust_mutex *)m);
+	return NULL;	/* the thread exits holding it */
+}
+
+static void use_robust_mutex(void)
+{
+	struct ks_robust_mutex m;
+	struct ks_thread t;
+
+	use_is(ks_robust_mutex_lock(&use_static_robust), 0, "robust: KS_ROBUST_MUTEX_INIT, lock");
+	use_is(ks_robust_mutex_trylock(&use_static_robust), -EBUSY, "robust: trylock: -EBUSY");
+	use_is(ks_robust_mutex_unlock(&use_static_robust), 0, "robust: unlock");
+	use_is(ks_robust_mutex_init(&m, KS_SHARED), 0, "robust: init");
+	use_is(ks_robust_mutex_lock_timeout(&m, -1), -EINVAL, "robust: negative timeout: -EINVAL");
+	use_is(ks_thread_start(&t, use_robust_exit_holding, &m), 0, "robust: a thread");
+	use_is(ks_thread_join(&t, NULL), 0, "robust: which returns holding it");
+	use_is(ks_robust_mutex_lock_timeout(&m, USE_LONG_NS), -EOWNERDEAD,
+	       "robust: its owner exited holding it: -EOWNERDEAD");
+	use_is(ks_robust_mutex_consistent(&m), 0, "robust: consistent");
+	use_is(ks_robust_mutex_unlock(&m), 0, "robust: unlock after consistent");
+}
+
 /* ---- common ---------------------------------------------------------------------------------- */
 
 static void use_common(void)
@@ -547,6 +575,7 @@ static void use_all(void)
 	use_llist();
 	use_ring();
 	use_workqueue();
+	use_robust_mutex();
 }
 
 #endif /* KSYNC_TESTS_USE_ALL_H */

@@ -34,6 +34,8 @@
 
 #include <ksync/common.h>
 
+KS_BEGIN_DECLS
+
 /* The futex word's bits, as the kernel reads and writes them (linux/futex.h). */
 #define KS_FUTEX_WAITERS	0x80000000u	/* someone may sleep: wake one on release */
 #define KS_FUTEX_OWNER_DIED	0x40000000u	/* the owner died holding it */
@@ -52,17 +54,17 @@
 
 /* The kernel's struct robust_list_head; on 64 bits the word below `list` is the list's `prev`. */
 struct ks__robust_head {
-	_Atomic uintptr_t list;
+	KS_ATOMIC(uintptr_t) list;
 	long futex_offset;
-	_Atomic uintptr_t pending;
+	KS_ATOMIC(uintptr_t) pending;
 };
 
 /* An entry embedded in a lock, at -futex_offset bytes from its word (see the lock's struct). */
 struct ks_robust_entry {
 #if KS__ROBUST_DOUBLY_LINKED
-	_Atomic uintptr_t prev;
+	KS_ATOMIC(uintptr_t) prev;
 #endif
-	_Atomic uintptr_t next;
+	KS_ATOMIC(uintptr_t) next;
 };
 
 /* The calling thread's registered head, once its first robust lock has looked it up. */
@@ -74,9 +76,9 @@ struct ks__robust_head *ks__robust_attach(void);
 #define KS__ROBUST_PI	((uintptr_t)1)	/* bit 0 of a pointer to an entry: a PI futex */
 
 /* The `next` word of the entry (or head) that `link` points to. */
-static inline _Atomic uintptr_t *ks__robust_next_of(uintptr_t link)
+static inline KS_ATOMIC(uintptr_t) *ks__robust_next_of(uintptr_t link)
 {
-	return (_Atomic uintptr_t *)(link & ~KS__ROBUST_PI);
+	return (KS_ATOMIC(uintptr_t) *)(link & ~KS__ROBUST_PI);
 }
 
 /*
@@ -98,9 +100,9 @@ static inline void ks__robust_settle(struct ks__robust_head *h)
 
 #if KS__ROBUST_DOUBLY_LINKED
 /* The `prev` word of the entry (or head) that `link` points to: one word below its `next`. */
-static inline _Atomic uintptr_t *ks__robust_prev_of(uintptr_t link)
+static inline KS_ATOMIC(uintptr_t) *ks__robust_prev_of(uintptr_t link)
 {
-	return (_Atomic uintptr_t *)((link & ~KS__ROBUST_PI) - sizeof(uintptr_t));
+	return (KS_ATOMIC(uintptr_t) *)((link & ~KS__ROBUST_PI) - sizeof(uintptr_t));
 }
 #endif
 
@@ -132,7 +134,7 @@ static inline void ks__robust_dequeue(struct ks__robust_head *h, struct ks_robus
 	atomic_store_explicit(ks__robust_next_of(prev), next, memory_order_relaxed);
 #else
 	/* singly linked: find the link that points to us, from the head (at most 2048 long) */
-	_Atomic uintptr_t *link = &h->list;
+	KS_ATOMIC(uintptr_t) *link = &h->list;
 	uintptr_t cur;
 
 	while ((cur = atomic_load_explicit(link, memory_order_relaxed) & ~KS__ROBUST_PI) !=
@@ -146,5 +148,7 @@ static inline void ks__robust_dequeue(struct ks__robust_head *h, struct ks_robus
 #endif
 	atomic_signal_fence(memory_order_seq_cst);	/* out of the list before the word is released */
 }
+
+KS_END_DECLS
 
 #endif /* KSYNC_ROBUST_LIST_H */

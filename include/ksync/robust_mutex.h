@@ -26,6 +26,8 @@
 #include <ksync/common.h>
 #include <ksync/robust_list.h>
 
+KS_BEGIN_DECLS
+
 /*
  * The entry sits where glibc's robust pthread_mutex_t keeps its list links (32 bytes after the
  * word on 64-bit targets, 20 on 32-bit ones), because the kernel finds every entry's word at
@@ -40,7 +42,7 @@
 #endif
 
 struct ks_robust_mutex {
-	_Atomic uint32_t owner;		/* the futex word, encoded as above */
+	KS_ATOMIC(uint32_t) owner;		/* the futex word, encoded as above */
 	uint32_t flags;			/* KS_SHARED */
 	uint32_t spare[KS__ROBUST_SPARE];
 	struct ks_robust_entry entry;	/* in the owner's robust list while held */
@@ -136,5 +138,7 @@ static inline int ks_robust_mutex_unlock(struct ks_robust_mutex *m)
  * caller does not hold it; -EINVAL if it is not inconsistent.
  */
 int ks_robust_mutex_consistent(struct ks_robust_mutex *m);
+
+KS_END_DECLS
 
 #endif /* KSYNC_ROBUST_MUTEX_H */
