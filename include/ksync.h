@@ -23,5 +23,6 @@
 #include <ksync/workqueue.h>
 
 #include <ksync/robust_mutex.h>
+#include <ksync/pi_mutex.h>
 
 #endif /* KSYNC_H */

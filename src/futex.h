@@ -118,4 +118,32 @@ static inline int ks_futex_wake_op(_Atomic uint32_t *word1, int n1, _Atomic uint
 	return r < 0 ? -errno : (int)r;
 }
 
+/*
+ * Priority-inheriting futexes: the word holds the owner's kernel tid (and FUTEX_WAITERS, which
+ * the kernel sets), and the kernel queues the waiters by priority and lends the highest one's
+ * priority to the owner. lock_pi sleeps until the kernel has made the caller the owner (0), or
+ * the deadline passed (-ETIMEDOUT); the kernel restarts it after a signal. With a deadline it
+ * is FUTEX_LOCK_PI2 (Linux 5.14), whose deadline is on CLOCK_MONOTONIC; `realtime` asks for
+ * FUTEX_LOCK_PI instead, whose deadline is on CLOCK_REALTIME (older kernels).
+ */
+static inline int ks_futex_lock_pi(_Atomic uint32_t *word, const struct timespec *deadline,
+				   bool realtime, unsigned flags)
+{
+	int op = deadline && !realtime ? FUTEX_LOCK_PI2 : FUTEX_LOCK_PI;
+
+	ks__futex_calls++;
+	if (syscall(SYS_futex, word, ks_futex_op(flags, op), 0, deadline, NULL, 0) == 0)
+		return 0;
+	return -errno;
+}
+
+/* The owner hands a PI futex with waiters to the highest-priority one. 0, or -EPERM. */
+static inline int ks_futex_unlock_pi(_Atomic uint32_t *word, unsigned flags)
+{
+	ks__futex_calls++;
+	if (syscall(SYS_futex, word, ks_futex_op(flags, FUTEX_UNLOCK_PI), 0, NULL, NULL, 0) == 0)
+		return 0;
+	return -errno;
+}
+
 #endif /* KSYNC_SRC_FUTEX_H */

@@ -19,7 +19,7 @@
 	X(ks_mcs_node) X(ks_rwlock)						\
 	X(ks_seqcount) X(ks_seqlock) X(ks_once) X(ks_llist_node) X(ks_llist_head)	\
 	X(ks_ring_cell) X(ks_ring_waitq) X(ks_ring) X(ks_work)			\
-	X(ks_robust_mutex) X(ks_robust_entry) X(ks__robust_head)
+	X(ks_robust_mutex) X(ks_robust_entry) X(ks__robust_head) X(ks_pi_mutex)
 
 #define KS_LAYOUT_MEMBERS(X)							\
 	X(ks_mutex, state) X(ks_mutex, flags)					\
@@ -49,7 +49,8 @@
 	X(ks_work, node) X(ks_work, pending) X(ks_work, ticket) X(ks_work, fn)	\
 	X(ks_robust_mutex, owner) X(ks_robust_mutex, flags) X(ks_robust_mutex, spare)	\
 	X(ks_robust_mutex, entry) X(ks_robust_entry, next)			\
-	X(ks__robust_head, list) X(ks__robust_head, futex_offset) X(ks__robust_head, pending)
+	X(ks__robust_head, list) X(ks__robust_head, futex_offset) X(ks__robust_head, pending)	\
+	X(ks_pi_mutex, owner) X(ks_pi_mutex, flags)
 
 /* A struct: its size and alignment. A member: its offset and size. */
 struct ks_layout {

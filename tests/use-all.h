@@ -536,6 +536,25 @@ static void use_robust_mutex(void)
 	use_is(ks_robust_mutex_unlock(&m), 0, "robust: unlock after consistent");
 }
 
+/* ---- priority-inheriting mutex ------------------------------------------------------------------ */
+
+static struct ks_pi_mutex use_static_pi = KS_PI_MUTEX_INIT;
+
+static void use_pi_mutex(void)
+{
+	struct ks_pi_mutex m;
+
+	use_is(ks_pi_mutex_lock(&use_static_pi), 0, "pi: KS_PI_MUTEX_INIT, lock");
+	use_ok(ks_pi_mutex_is_locked(&use_static_pi), "pi: is_locked");
+	use_ok(!ks_pi_mutex_trylock(&use_static_pi), "pi: trylock on a held lock fails");
+	use_is(ks_pi_mutex_lock_timeout(&use_static_pi, USE_SHORT_NS), -EDEADLK,
+	       "pi: lock_timeout by the owner: -EDEADLK");
+	use_is(ks_pi_mutex_unlock(&use_static_pi), 0, "pi: unlock");
+	use_is(ks_pi_mutex_init(&m, KS_SHARED), 0, "pi: init");
+	use_is(ks_pi_mutex_lock_timeout(&m, -1), -EINVAL, "pi: negative timeout: -EINVAL");
+	use_is(ks_pi_mutex_unlock(&m), -EPERM, "pi: unlock of a free lock: -EPERM");
+}
+
 /* ---- common ---------------------------------------------------------------------------------- */
 
 static void use_common(void)
@@ -576,6 +595,7 @@ static void use_all(void)
 	use_ring();
 	use_workqueue();
 	use_robust_mutex();
+	use_pi_mutex();
 }
 
 #endif /* KSYNC_TESTS_USE_ALL_H */
