@@ -137,6 +137,15 @@ static inline int ks_futex_lock_pi(_Atomic uint32_t *word, const struct timespec
 	return -errno;
 }
 
+/* Takes a PI futex that user space may not CAS (free, but marked by the kernel): 0, -EAGAIN. */
+static inline int ks_futex_trylock_pi(_Atomic uint32_t *word, unsigned flags)
+{
+	ks__futex_calls++;
+	if (syscall(SYS_futex, word, ks_futex_op(flags, FUTEX_TRYLOCK_PI), 0, NULL, NULL, 0) == 0)
+		return 0;
+	return -errno;
+}
+
 /* The owner hands a PI futex with waiters to the highest-priority one. 0, or -EPERM. */
 static inline int ks_futex_unlock_pi(_Atomic uint32_t *word, unsigned flags)
 {

@@ -19,8 +19,8 @@
  * kernel it gets -ENOSYS, remembers it, and uses FUTEX_LOCK_PI with the same deadline on
  * CLOCK_REALTIME: a jump of the wall clock during that wait moves its end (only there).
  */
-#include "deadline.h"
 #include "futex.h"
+#include "pi_futex.h"
 
 #include <ksync/pi_mutex.h>
 
@@ -55,14 +55,14 @@ static struct timespec ks_pi_realtime(const struct ks_deadline *d)
 	return ts;
 }
 
-static int ks_pi_lock_futex(struct ks_pi_mutex *m, const struct ks_deadline *d)
+int ks__pi_futex_lock(_Atomic uint32_t *word, const struct ks_deadline *d, unsigned flags)
 {
 	const struct timespec *ts = ks_deadline_ts(d);
 	struct timespec real;
 	int r;
 
 	if (ts && !atomic_load_explicit(&ks_pi_no_lock_pi2, memory_order_relaxed)) {
-		r = ks_futex_lock_pi(&m->owner, ts, false, m->flags);
+		r = ks_futex_lock_pi(word, ts, false, flags);
 		if (r != -ENOSYS)
 			return r;
 		atomic_store_explicit(&ks_pi_no_lock_pi2, true, memory_order_relaxed);
@@ -71,7 +71,7 @@ static int ks_pi_lock_futex(struct ks_pi_mutex *m, const struct ks_deadline *d)
 		real = ks_pi_realtime(d);
 		ts = &real;
 	}
-	return ks_futex_lock_pi(&m->owner, ts, true, m->flags);
+	return ks_futex_lock_pi(word, ts, true, flags);
 }
 
 static int ks_pi_lock_contended(struct ks_pi_mutex *m, const struct ks_deadline *d)
@@ -94,7 +94,7 @@ static int ks_pi_lock_contended(struct ks_pi_mutex *m, const struct ks_deadline 
 			return -EDEADLK;
 		if (d->now)
 			return -ETIMEDOUT;
-		r = ks_pi_lock_futex(m, d);
+		r = ks__pi_futex_lock(&m->owner, d, m->flags);
 		switch (r) {
 		case 0:
 			/* acquire: pairs with the releasing no-op in ks__pi_mutex_unlock_slow() */

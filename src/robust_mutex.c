@@ -17,10 +17,18 @@
  *    too, the kernel keeps the bit and the next locker gets -EOWNERDEAD again, as POSIX says.
  *  - Only the holder changes OWNER_DIED (consistent() clears it; unlock replaces the word);
  *    others only set WAITERS on a held word or CAS a free one.
+ *
+ * KS_PRIO_INHERIT (the word is a PI futex, as in src/pi_mutex.c): user space CASes only 0 → tid
+ * and tid → 0; every other change is the kernel's (FUTEX_LOCK_PI, FUTEX_TRYLOCK_PI for a free
+ * word the kernel marked, FUTEX_UNLOCK_PI). The kernel keeps OWNER_DIED when it hands a dead
+ * owner's lock on, and clears it when an owner unlocks through it. So "not recoverable" cannot
+ * live in the word: `lost` says it, set before the releasing operation, and whoever takes the
+ * lock afterwards (fast path included) releases it again and returns -ENOTRECOVERABLE.
  */
 #include "deadline.h"
 #include "futex.h"
 #include "inject.h"
+#include "pi_futex.h"
 #include "spin.h"
 
 #include <linux/futex.h>
@@ -32,10 +40,11 @@ _Static_assert(KS_FUTEX_WAITERS == FUTEX_WAITERS && KS_FUTEX_OWNER_DIED == FUTEX
 
 int ks_robust_mutex_init(struct ks_robust_mutex *m, unsigned flags)
 {
-	if (flags & ~KS_SHARED)
+	if (flags & ~(KS_SHARED | KS_PRIO_INHERIT))
 		return -EINVAL;
 	atomic_init(&m->owner, 0);
 	m->flags = flags;
+	atomic_init(&m->lost, 0);
 	for (unsigned i = 0; i < KS__ROBUST_SPARE; i++)
 		m->spare[i] = 0;
 #if KS__ROBUST_DOUBLY_LINKED
@@ -45,28 +54,49 @@ int ks_robust_mutex_init(struct ks_robust_mutex *m, unsigned flags)
 	return 0;
 }
 
-/*
- * The lock attempt after the fast path failed. `busy` is the error to return rather than wait
- * when another thread holds it: -EBUSY (trylock), -ETIMEDOUT (a timeout of 0), or 0 to wait
- * until the deadline `d`.
- */
-static int ks_robust_lock_contended(struct ks_robust_mutex *m, const struct ks_deadline *d,
-				    int busy)
+/* Releases a PI lock the caller holds and has unlisted. */
+static void ks_robust_release_pi(struct ks_robust_mutex *m)
 {
-	struct ks__robust_head *h = ks__robust_self ? ks__robust_self : ks__robust_attach();
+	unsigned flags = m->flags;	/* read while we own it: the next owner may free it */
+	uint32_t v = atomic_load_explicit(&m->owner, memory_order_relaxed);
+
+	/* release: pairs with the next owner's acquire CAS; fails if the kernel queued waiters */
+	while (!(v & KS_FUTEX_WAITERS))
+		if (atomic_compare_exchange_weak_explicit(&m->owner, &v, 0, memory_order_release,
+							  memory_order_relaxed))
+			return;
+	/* release: for the acquire load after the next owner's FUTEX_LOCK_PI (src/pi_mutex.c) */
+	atomic_fetch_or_explicit(&m->owner, 0, memory_order_release);
+	ks_futex_unlock_pi(&m->owner, flags);
+}
+
+/* The caller took a lost PI lock: it gives it up again. */
+static int ks_robust_give_up(struct ks_robust_mutex *m, struct ks__robust_head *h)
+{
+	ks__robust_pending(h, &m->entry, KS__ROBUST_PI);
+	ks__robust_dequeue(h, &m->entry);
+	ks_robust_release_pi(m);
+	ks__robust_settle(h);
+	return -ENOTRECOVERABLE;
+}
+
+int ks__robust_mutex_lost(struct ks_robust_mutex *m)
+{
+	return ks_robust_give_up(m, ks__robust_self);
+}
+
+/* The futex kind's lock attempt, with the entry pending (see ks_robust_lock()). */
+static int ks_robust_lock_futex(struct ks_robust_mutex *m, struct ks__robust_head *h,
+				const struct ks_deadline *d, int busy)
+{
 	uint32_t self = (uint32_t)ks_self_tid(), waiters = 0, v;
 	bool spun = false, expired = false;
-	int err, r;
+	int r;
 
-	if (!h)
-		return -ENOTSUP;
-	ks__robust_pending(h, &m->entry);
 	v = atomic_load_explicit(&m->owner, memory_order_relaxed);
 	for (;;) {
-		if (v == KS_ROBUST_NOTRECOVERABLE) {
-			err = -ENOTRECOVERABLE;
-			break;
-		}
+		if (v == KS_ROBUST_NOTRECOVERABLE)
+			return -ENOTRECOVERABLE;
 		if (!(v & KS_FUTEX_TID_MASK)) {
 			/* free (perhaps dead-owned): keep its bits, add WAITERS if we slept */
 			uint32_t mine = self | (v & (KS_FUTEX_OWNER_DIED | KS_FUTEX_WAITERS)) | waiters;
@@ -77,19 +107,14 @@ static int ks_robust_lock_contended(struct ks_robust_mutex *m, const struct ks_d
 								  memory_order_relaxed)) {
 				ks_inject("robust_mutex.locked");	/* held, not yet listed */
 				ks__robust_enqueue(h, &m->entry, 0);
-				err = (v & KS_FUTEX_OWNER_DIED) ? -EOWNERDEAD : 0;
-				break;
+				return (v & KS_FUTEX_OWNER_DIED) ? -EOWNERDEAD : 0;
 			}
 			continue;
 		}
-		if ((v & KS_FUTEX_TID_MASK) == self) {
-			err = busy == -EBUSY ? -EBUSY : -EDEADLK;
-			break;
-		}
-		if (busy || expired) {
-			err = busy ? busy : -ETIMEDOUT;
-			break;
-		}
+		if ((v & KS_FUTEX_TID_MASK) == self)
+			return busy == -EBUSY ? -EBUSY : -EDEADLK;
+		if (busy || expired)
+			return busy ? busy : -ETIMEDOUT;
 		if (!(v & KS_FUTEX_WAITERS)) {
 			if (!spun) {	/* the holder probably runs: it may release soon */
 				spun = true;
@@ -110,6 +135,67 @@ static int ks_robust_lock_contended(struct ks_robust_mutex *m, const struct ks_d
 			expired = true;	/* one last look: a lock free at the deadline is taken */
 		v = atomic_load_explicit(&m->owner, memory_order_relaxed);
 	}
+}
+
+/* The PI kind's lock attempt, with the entry pending: the kernel queues us and hands it over. */
+static int ks_robust_lock_pi(struct ks_robust_mutex *m, struct ks__robust_head *h,
+			     const struct ks_deadline *d, int busy)
+{
+	uint32_t self = (uint32_t)ks_self_tid(), v;
+	int r;
+
+	for (;;) {
+		v = atomic_load_explicit(&m->owner, memory_order_relaxed);
+		if (!v) {
+			/* acquire: pairs with the release of the last unlock */
+			if (atomic_compare_exchange_weak_explicit(&m->owner, &v, self,
+								  memory_order_acquire,
+								  memory_order_relaxed))
+				break;
+			continue;
+		}
+		if ((v & KS_FUTEX_TID_MASK) == self)
+			return busy == -EBUSY ? -EBUSY : -EDEADLK;
+		if (busy && (v & KS_FUTEX_TID_MASK))
+			return busy;
+		/* held, or free but marked by the kernel: only the kernel may take that over */
+		r = busy ? ks_futex_trylock_pi(&m->owner, m->flags) :
+			   ks__pi_futex_lock(&m->owner, d, m->flags);
+		if (r == 0) {
+			/* acquire: pairs with ks_robust_release_pi()'s releasing no-op */
+			atomic_load_explicit(&m->owner, memory_order_acquire);
+			break;
+		}
+		if (busy && r == -EAGAIN)
+			return busy;
+		if (r == -EAGAIN || r == -EINTR)
+			continue;
+		/* -ESRCH: the word names a thread that died unmarked (its list was full) */
+		return r == -ESRCH ? -ENOTRECOVERABLE : r;
+	}
+	ks_inject("robust_mutex.locked");
+	ks__robust_enqueue(h, &m->entry, KS__ROBUST_PI);
+	if (atomic_load_explicit(&m->lost, memory_order_relaxed))
+		return ks_robust_give_up(m, h);
+	v = atomic_load_explicit(&m->owner, memory_order_relaxed);
+	return (v & KS_FUTEX_OWNER_DIED) ? -EOWNERDEAD : 0;
+}
+
+/*
+ * The lock attempt after the fast path failed. `busy` is the error to return rather than wait
+ * when another thread holds it: -EBUSY (trylock), -ETIMEDOUT (a timeout of 0), or 0 to wait
+ * until the deadline `d`. The entry stays pending throughout, the sleep included.
+ */
+static int ks_robust_lock(struct ks_robust_mutex *m, const struct ks_deadline *d, int busy)
+{
+	struct ks__robust_head *h = ks__robust_self ? ks__robust_self : ks__robust_attach();
+	uintptr_t pi = ks__robust_mutex_pi(m);
+	int err;
+
+	if (!h)
+		return -ENOTSUP;
+	ks__robust_pending(h, &m->entry, pi);
+	err = pi ? ks_robust_lock_pi(m, h, d, busy) : ks_robust_lock_futex(m, h, d, busy);
 	ks__robust_settle(h);
 	return err;
 }
@@ -119,7 +205,7 @@ int ks__robust_mutex_lock_slow(struct ks_robust_mutex *m)
 	struct ks_deadline forever;
 
 	ks_deadline_forever(&forever);
-	return ks_robust_lock_contended(m, &forever, 0);
+	return ks_robust_lock(m, &forever, 0);
 }
 
 int ks__robust_mutex_trylock_slow(struct ks_robust_mutex *m)
@@ -127,7 +213,7 @@ int ks__robust_mutex_trylock_slow(struct ks_robust_mutex *m)
 	struct ks_deadline unused;
 
 	ks_deadline_forever(&unused);	/* it never waits */
-	return ks_robust_lock_contended(m, &unused, -EBUSY);
+	return ks_robust_lock(m, &unused, -EBUSY);
 }
 
 int ks__robust_mutex_lock_timeout_slow(struct ks_robust_mutex *m, int64_t timeout_ns)
@@ -137,7 +223,7 @@ int ks__robust_mutex_lock_timeout_slow(struct ks_robust_mutex *m, int64_t timeou
 
 	if (r)
 		return r;
-	return ks_robust_lock_contended(m, &d, d.now ? -ETIMEDOUT : 0);
+	return ks_robust_lock(m, &d, d.now ? -ETIMEDOUT : 0);
 }
 
 /*
@@ -154,10 +240,17 @@ int ks__robust_mutex_unlock_slow(struct ks_robust_mutex *m, bool unlinked)
 	if (!unlinked) {
 		if (!h || (v & KS_FUTEX_TID_MASK) != self)
 			return -EPERM;
-		ks__robust_pending(h, &m->entry);
+		ks__robust_pending(h, &m->entry, ks__robust_mutex_pi(m));
 		ks__robust_dequeue(h, &m->entry);
 	}
 	ks_inject("robust_mutex.unlisted");	/* held, no longer listed: pending covers it */
+	if (m->flags & KS_PRIO_INHERIT) {
+		if (v & KS_FUTEX_OWNER_DIED)	/* before the release the next owner pairs with */
+			atomic_store_explicit(&m->lost, 1, memory_order_relaxed);
+		ks_robust_release_pi(m);
+		ks__robust_settle(h);
+		return 0;
+	}
 	if (v & KS_FUTEX_OWNER_DIED)
 		next = KS_ROBUST_NOTRECOVERABLE;	/* never repaired: nobody may trust it again */
 	/* release: pairs with the next locker's acquire; *m may be freed from here on */

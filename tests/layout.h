@@ -47,10 +47,10 @@
 	X(ks_ring, tail) X(ks_ring, head_cache) X(ks_ring, head)		\
 	X(ks_ring, tail_cache) X(ks_ring, not_empty) X(ks_ring, not_full)	\
 	X(ks_work, node) X(ks_work, pending) X(ks_work, ticket) X(ks_work, fn)	\
-	X(ks_robust_mutex, owner) X(ks_robust_mutex, flags) X(ks_robust_mutex, spare)	\
-	X(ks_robust_mutex, entry) X(ks_robust_entry, next)			\
-	X(ks__robust_head, list) X(ks__robust_head, futex_offset) X(ks__robust_head, pending)	\
-	X(ks_pi_mutex, owner) X(ks_pi_mutex, flags)
+	X(ks_robust_mutex, owner) X(ks_robust_mutex, flags) X(ks_robust_mutex, lost)	\
+	X(ks_robust_mutex, spare) X(ks_robust_mutex, entry) X(ks_robust_entry, next)	\
+	X(ks__robust_head, list) X(ks__robust_head, futex_offset)		\
+	X(ks__robust_head, pending) X(ks_pi_mutex, owner) X(ks_pi_mutex, flags)
 
 /* A struct: its size and alignment. A member: its offset and size. */
 struct ks_layout {

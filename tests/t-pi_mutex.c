@@ -5,10 +5,12 @@
  * signals and spurious wake-ups during the wait; many waiters; use between processes; an owner
  * that dies holding it (-ENOTRECOVERABLE, not a hang); zero futex calls uncontended; freed right
  * after the last unlock; and priority inversion under SCHED_FIFO, with ks_mutex as the control
- * that shows the inversion the PI lock prevents (skipped where real-time scheduling is refused).
+ * that shows the inversion the PI locks prevent — ks_pi_mutex and a ks_robust_mutex made with
+ * KS_PRIO_INHERIT (skipped where real-time scheduling is refused).
  */
 #include <ksync/mutex.h>
 #include <ksync/pi_mutex.h>
+#include <ksync/robust_mutex.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -441,10 +443,13 @@ static void test_free_after_unlock(void)
  * Medium to end: the classic inversion (Mars Pathfinder, 1997). With it, Low runs at High's
  * priority while High waits, finishes, and High gets the lock while Medium still spins.
  */
+enum inv_lock { INV_MUTEX, INV_PI, INV_ROBUST_PI };
+
 struct inversion {
 	struct ks_mutex plain;
 	struct ks_pi_mutex pi;
-	bool use_pi;
+	struct ks_robust_mutex robust;
+	enum inv_lock which;
 	atomic_int low_holds, medium_done, high_first, errors;
 };
 
@@ -458,16 +463,20 @@ static int64_t thread_cpu_ns(void)
 
 static void inv_lock(struct inversion *v)
 {
-	if (v->use_pi)
+	if (v->which == INV_PI)
 		atomic_fetch_add(&v->errors, ks_pi_mutex_lock(&v->pi) != 0);
+	else if (v->which == INV_ROBUST_PI)
+		atomic_fetch_add(&v->errors, ks_robust_mutex_lock(&v->robust) != 0);
 	else
 		ks_mutex_lock(&v->plain);
 }
 
 static void inv_unlock(struct inversion *v)
 {
-	if (v->use_pi)
+	if (v->which == INV_PI)
 		atomic_fetch_add(&v->errors, ks_pi_mutex_unlock(&v->pi) != 0);
+	else if (v->which == INV_ROBUST_PI)
+		atomic_fetch_add(&v->errors, ks_robust_mutex_unlock(&v->robust) != 0);
 	else
 		ks_mutex_unlock(&v->plain);
 }
@@ -524,7 +533,7 @@ static int inv_thread(pthread_t *t, void *(*fn)(void *), void *arg, int prio, cp
 }
 
 /* One run; true if High got the lock before Medium finished. -1: real-time refused. */
-static int inv_run(bool use_pi, cpu_set_t *cpu)
+static int inv_run(enum inv_lock which, cpu_set_t *cpu)
 {
 	struct inversion v;
 	pthread_t low, medium, high;
@@ -532,7 +541,8 @@ static int inv_run(bool use_pi, cpu_set_t *cpu)
 	memset(&v, 0, sizeof(v));
 	ks_mutex_init(&v.plain, 0);
 	ks_pi_mutex_init(&v.pi, 0);
-	v.use_pi = use_pi;
+	ks_robust_mutex_init(&v.robust, KS_PRIO_INHERIT);
+	v.which = which;
 	if (inv_thread(&low, inv_low, &v, 10, cpu))
 		return -1;
 	while (!atomic_load(&v.low_holds))
@@ -559,7 +569,7 @@ static void test_priority_inversion(void)
 {
 	struct sched_param main_sp = { .sched_priority = 40 }, old_sp;
 	cpu_set_t old_cpus, cpu;
-	int old_policy, cpu_id = 0, plain, pi;
+	int old_policy, cpu_id = 0, plain, pi, robust;
 
 	tap_phase("priority inversion under SCHED_FIFO");
 	sched_getaffinity(0, sizeof(old_cpus), &old_cpus);
@@ -572,20 +582,22 @@ static void test_priority_inversion(void)
 	if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &main_sp) ||
 	    pthread_setaffinity_np(pthread_self(), sizeof(cpu), &cpu)) {
 		pthread_setschedparam(pthread_self(), old_policy, &old_sp);
-		tap_skip(2, "SCHED_FIFO is not permitted here (needs CAP_SYS_NICE or RLIMIT_RTPRIO)");
+		tap_skip(3, "SCHED_FIFO is not permitted here (needs CAP_SYS_NICE or RLIMIT_RTPRIO)");
 		return;
 	}
-	plain = inv_run(false, &cpu);
-	pi = inv_run(true, &cpu);
+	plain = inv_run(INV_MUTEX, &cpu);
+	pi = inv_run(INV_PI, &cpu);
+	robust = inv_run(INV_ROBUST_PI, &cpu);
 	pthread_setschedparam(pthread_self(), old_policy, &old_sp);
 	pthread_setaffinity_np(pthread_self(), sizeof(old_cpus), &old_cpus);
-	if (plain < 0 || pi < 0) {
-		tap_skip(2, "SCHED_FIFO threads are not permitted here");
+	if (plain < 0 || pi < 0 || robust < 0) {
+		tap_skip(3, "SCHED_FIFO threads are not permitted here");
 		return;
 	}
 	ok(plain == 0, "control: with ks_mutex, High waits until Medium has finished (inversion)");
 	ok(pi == 1, "with ks_pi_mutex, Low inherits High's priority: High gets the lock while "
 	   "Medium still runs");
+	ok(robust == 1, "and with ks_robust_mutex made with KS_PRIO_INHERIT");
 }
 
 int main(void)

@@ -15,6 +15,9 @@
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
+/* The suite runs twice: for the futex kind (0), then for the PI kind (KS_PRIO_INHERIT). */
+static unsigned kind;
+
 static struct ks__robust_head *robust_head(void)
 {
 	struct ks__robust_head *h = NULL;
@@ -117,7 +120,9 @@ static void test_basics(void)
 	int n;
 
 	tap_phase("basics");
-	is(ks_robust_mutex_lock(&m), 0, "KS_ROBUST_MUTEX_INIT: lock");
+	if (kind)
+		ks_robust_mutex_init(&m, kind);
+	is(ks_robust_mutex_lock(&m), 0, kind ? "KS_PRIO_INHERIT: lock" : "KS_ROBUST_MUTEX_INIT: lock");
 	is(m.owner, ks_self_tid(), "the word holds the owner's tid");
 	n = robust_walk(list, 8);
 	ok(n >= 1 && listed(list, n, &m.entry.next), "held: linked into the thread's robust list");
@@ -154,12 +159,13 @@ static void *unlock_other(void *m)
 
 static void test_threads(void)
 {
-	struct ks_robust_mutex m = KS_ROBUST_MUTEX_INIT;
+	struct ks_robust_mutex m;
 	struct tap_waiter w;
 	pthread_t t;
 	void *ret;
 
 	tap_phase("other threads");
+	ks_robust_mutex_init(&m, kind);
 	ks_robust_mutex_lock(&m);
 	t = tap_thread(unlock_other, &m);
 	pthread_join(t, &ret);
@@ -193,13 +199,14 @@ static void test_threads(void)
 
 static void test_signals(void)
 {
-	struct ks_robust_mutex m = KS_ROBUST_MUTEX_INIT;
+	struct ks_robust_mutex m;
 	struct tap_storm storm;
 	struct tap_waiter w;
 	unsigned long before;
 	pthread_t t;
 
 	tap_phase("signals during lock");
+	ks_robust_mutex_init(&m, kind);
 	ks_robust_mutex_lock(&m);
 	t = tap_waiter_start(&w, lock_unlock_call, &m, -1);
 	tap_waiter_asleep(&w);
@@ -207,12 +214,13 @@ static void test_signals(void)
 	tap_storm_start(&storm, t, 200 * KS_NSEC_PER_USEC);
 	tap_sleep_ms(200);
 	tap_storm_stop(&storm);
-	ok(tap_signals_seen() > before, "the waiter received signals (%lu)",
-	   tap_signals_seen() - before);
 	ok(!atomic_load(&w.done), "signals do not make lock() return while the lock is held");
 	ks_robust_mutex_unlock(&m);
 	pthread_join(t, NULL);
 	is(w.result, 0, "lock() acquired after the signals and the release");
+	/* counted after the join: ThreadSanitizer runs handlers once a sleep is over */
+	ok(tap_signals_seen() > before, "the waiter received signals (%lu)",
+	   tap_signals_seen() - before);
 
 	tap_phase("signals during lock_timeout");
 	ks_robust_mutex_lock(&m);
@@ -255,12 +263,13 @@ static void test_signals(void)
 
 static void test_thread_exit(void)
 {
-	struct ks_robust_mutex m = KS_ROBUST_MUTEX_INIT;
+	struct ks_robust_mutex m;
 	struct tap_waiter w;
 	pthread_t t;
 	void *ret;
 
 	tap_phase("a thread exits holding it");
+	ks_robust_mutex_init(&m, kind);
 	t = tap_thread(take_and_exit, &m);
 	pthread_join(t, &ret);
 	is((intptr_t)ret, 0, "a thread took the lock and returned holding it");
@@ -308,7 +317,7 @@ static void *hold_then_exit(void *arg)
  */
 static void test_waiters_at_death(void)
 {
-	struct ks_robust_mutex m = KS_ROBUST_MUTEX_INIT;
+	struct ks_robust_mutex m;
 	struct holder h = { .m = &m };
 	struct tap_waiter w[3];
 	pthread_t t, tw[3];
@@ -316,6 +325,7 @@ static void test_waiters_at_death(void)
 	int64_t slowest = 0;
 
 	tap_phase("waiters asleep when the owner thread exits");
+	ks_robust_mutex_init(&m, kind);
 	t = tap_thread(hold_then_exit, &h);
 	while (!atomic_load(&h.taken))
 		tap_sleep_ms(1);
@@ -349,7 +359,7 @@ static void test_process_death(void)
 	pid_t pid;
 
 	tap_phase("a child is SIGKILLed holding it");
-	ks_robust_mutex_init(&s->m, KS_SHARED);
+	ks_robust_mutex_init(&s->m, KS_SHARED | kind);
 	pid = child_holding(&s->m, &s->ready);
 	is(s->m.owner, pid, "the child holds it (its tid in the word)");
 	t = tap_waiter_start(&w, lock_call, &s->m, -1);
@@ -414,7 +424,7 @@ static void test_not_recoverable(void)
 	pid_t pid;
 
 	tap_phase("not recoverable");
-	ks_robust_mutex_init(&s->m, KS_SHARED);
+	ks_robust_mutex_init(&s->m, KS_SHARED | kind);
 	pid = child_holding(&s->m, &s->ready);
 	kill_and_reap(pid);
 	is(ks_robust_mutex_lock(&s->m), -EOWNERDEAD, "the dead child's lock: -EOWNERDEAD");
@@ -423,7 +433,10 @@ static void test_not_recoverable(void)
 		tap_waiter_asleep(&w[i]);
 	}
 	is(ks_robust_mutex_unlock(&s->m), 0, "unlock without consistent");
-	is(s->m.owner, KS_ROBUST_NOTRECOVERABLE, "the word is NOTRECOVERABLE");
+	if (kind)
+		is(s->m.lost, 1, "`lost` is set (the kernel hands the lock on to each waiter)");
+	else
+		is(s->m.owner, KS_ROBUST_NOTRECOVERABLE, "the word is NOTRECOVERABLE");
 	for (int i = 0; i < 2; i++) {
 		pthread_join(t[i], NULL);
 		is(w[i].result, -ENOTRECOVERABLE, "a waiter asleep then: -ENOTRECOVERABLE");
@@ -438,7 +451,7 @@ static void test_not_recoverable(void)
 	if (pid == 0)
 		_exit(ks_robust_mutex_lock(&s->m) == -ENOTRECOVERABLE ? 0 : 1);
 	ok(tap_wait_child(pid), "another process: -ENOTRECOVERABLE too");
-	ks_robust_mutex_init(&s->m, KS_SHARED);
+	ks_robust_mutex_init(&s->m, KS_SHARED | kind);
 	is(ks_robust_mutex_lock(&s->m), 0, "init again makes it usable");
 	ks_robust_mutex_unlock(&s->m);
 	munmap(s, sizeof(*s));
@@ -512,7 +525,7 @@ static void test_beside_glibc(void)
 	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
 	for (int i = 0; i < MIXED; i++) {
 		pthread_mutex_init(&x.g[i], &a);
-		ks_robust_mutex_init(&x.k[i], 0);
+		ks_robust_mutex_init(&x.k[i], i % 2 ? kind : 0);
 	}
 	x.seed = 12345;
 	for (int i = 0; i < 2000; i++)
@@ -651,10 +664,12 @@ static void *many_main(void *arg)
 
 static void test_many_waiters(void)
 {
-	static struct many s = { .m = KS_ROBUST_MUTEX_INIT };
+	static struct many s;
 	pthread_t t[MANY];
 
 	tap_phase("many waiters");
+	memset(&s, 0, sizeof(s));
+	ks_robust_mutex_init(&s.m, kind);
 	ks_robust_mutex_lock(&s.m);
 	for (int i = 0; i < MANY; i++)
 		t[i] = tap_thread(many_main, &s);
@@ -670,10 +685,11 @@ static void test_many_waiters(void)
 
 static void test_no_syscalls(void)
 {
-	struct ks_robust_mutex m = KS_ROBUST_MUTEX_INIT;
+	struct ks_robust_mutex m;
 	unsigned long before;
 
 	tap_phase("no syscalls");
+	ks_robust_mutex_init(&m, kind);
 	ks_robust_mutex_lock(&m);	/* the first lock of a thread looks its head up */
 	ks_robust_mutex_unlock(&m);
 	before = ks_futex_calls();
@@ -702,7 +718,7 @@ static void test_process_shared(void)
 	bool all_ok = true;
 
 	tap_phase("process-shared");
-	ks_robust_mutex_init(&s->m, KS_SHARED);
+	ks_robust_mutex_init(&s->m, KS_SHARED | kind);
 	ks_robust_mutex_lock(&s->m);
 	for (int i = 0; i < CHILDREN; i++) {
 		pids[i] = fork();
@@ -774,7 +790,7 @@ static void test_free_after_unlock(void)
 	while (tap_before(end)) {
 		struct uaf *o = calloc(1, sizeof(*o));
 
-		ks_robust_mutex_init(&o->m, 0);
+		ks_robust_mutex_init(&o->m, kind);
 		ks_robust_mutex_lock(&o->m);
 		atomic_store(&slot.obj, o);
 		for (int spin = 0; spin < 200; spin++)
@@ -866,7 +882,7 @@ static void test_kill_storm(void)
 	int r, stuck = 0;
 
 	tap_phase("kill while holding, many rounds");
-	ks_robust_mutex_init(&s->m, KS_SHARED);
+	ks_robust_mutex_init(&s->m, KS_SHARED | kind);
 	for (int i = 0; i < STORM_WORKERS; i++)
 		pids[i] = storm_spawn(s, i);
 	while (holding < want && tap_before(end)) {
@@ -926,21 +942,26 @@ static void test_kill_storm(void)
 
 int main(void)
 {
-	tap_start(180);
-	test_basics();
-	test_threads();
-	test_signals();
-	test_thread_exit();
-	test_waiters_at_death();
-	test_process_death();
-	test_not_recoverable();
-	test_beside_glibc();
+	tap_start(300);
+	for (int k = 0; k < 2; k++) {
+		kind = k ? KS_PRIO_INHERIT : 0;
+		diag("---- %s ----", kind ? "KS_PRIO_INHERIT: the word is a PI futex" :
+			"the futex kind (waiters sleep in FUTEX_WAIT)");
+		test_basics();
+		test_threads();
+		test_signals();
+		test_thread_exit();
+		test_waiters_at_death();
+		test_process_death();
+		test_not_recoverable();
+		test_beside_glibc();
+		test_many_waiters();
+		test_no_syscalls();
+		test_process_shared();
+		test_free_after_unlock();
+		test_kill_storm();
+	}
 	test_own_head();
 	test_fork();
-	test_many_waiters();
-	test_no_syscalls();
-	test_process_shared();
-	test_free_after_unlock();
-	test_kill_storm();
 	return tap_done();
 }

@@ -508,7 +508,7 @@ static void use_workqueue(void)
 	use_is(ks_workqueue_destroy(wq), 0, "workqueue: destroy");
 }
 
-/* ---- robust mutex ----------------------------------------------------------------------------- */
+/* ---- robust mutex ---------------------------------------------------------------------------- */
 
 static struct ks_robust_mutex use_static_robust = KS_ROBUST_MUTEX_INIT;
 
@@ -534,9 +534,12 @@ static void use_robust_mutex(void)
 	       "robust: its owner exited holding it: -EOWNERDEAD");
 	use_is(ks_robust_mutex_consistent(&m), 0, "robust: consistent");
 	use_is(ks_robust_mutex_unlock(&m), 0, "robust: unlock after consistent");
+	use_is(ks_robust_mutex_init(&m, KS_SHARED | KS_PRIO_INHERIT), 0, "robust: init, PI");
+	use_is(ks_robust_mutex_lock(&m), 0, "robust: PI lock");
+	use_is(ks_robust_mutex_unlock(&m), 0, "robust: PI unlock");
 }
 
-/* ---- priority-inheriting mutex ------------------------------------------------------------------ */
+/* ---- priority-inheriting mutex --------------------------------------------------------------- */
 
 static struct ks_pi_mutex use_static_pi = KS_PI_MUTEX_INIT;
 

@@ -82,12 +82,13 @@ static inline KS_ATOMIC(uintptr_t) *ks__robust_next_of(uintptr_t link)
 }
 
 /*
- * Announces the entry about to be locked or unlocked: if the thread dies before
- * ks__robust_settle(), the kernel looks at this lock too.
+ * Announces the entry about to be locked or unlocked (`pi`: KS__ROBUST_PI or 0): if the thread
+ * dies before ks__robust_settle(), the kernel looks at this lock too.
  */
-static inline void ks__robust_pending(struct ks__robust_head *h, struct ks_robust_entry *e)
+static inline void ks__robust_pending(struct ks__robust_head *h, struct ks_robust_entry *e,
+				      uintptr_t pi)
 {
-	atomic_store_explicit(&h->pending, (uintptr_t)&e->next, memory_order_relaxed);
+	atomic_store_explicit(&h->pending, (uintptr_t)&e->next | pi, memory_order_relaxed);
 	/* before the lock word changes hands (the kernel reads in our own context: no CPU fence) */
 	atomic_signal_fence(memory_order_seq_cst);
 }

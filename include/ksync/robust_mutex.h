@@ -18,6 +18,11 @@
  * same in reverse, CAS tid → 0. A thread that dies anywhere in between is covered either by
  * the list or by the pending slot: the kernel sets OWNER_DIED and wakes one waiter. Waiters
  * always use shared futex ops, because the kernel's wake-up at death is a shared one.
+ *
+ * With KS_PRIO_INHERIT the word is a PI futex as well (see ks_pi_mutex): contended, the kernel
+ * queues the waiters, boosts the owner and hands the lock over, and at the owner's death hands
+ * it to the first waiter with OWNER_DIED kept. A lock the kernel hands on cannot pass through
+ * NOTRECOVERABLE, so `lost` says it instead: each thread handed it then passes it on.
  * See include/ksync/robust_list.h and docs/robust_mutex.md.
  */
 #ifndef KSYNC_ROBUST_MUTEX_H
@@ -28,22 +33,26 @@
 
 KS_BEGIN_DECLS
 
+/* ks_robust_mutex_init() flag: priority inheritance (the word is a PI futex). */
+#define KS_PRIO_INHERIT	0x4u
+
 /*
  * The entry sits where glibc's robust pthread_mutex_t keeps its list links (32 bytes after the
  * word on 64-bit targets, 20 on 32-bit ones), because the kernel finds every entry's word at
  * the one futex_offset glibc registered for the thread. The words between are unused.
  */
 #if KS__ROBUST_DOUBLY_LINKED
-#define KS__ROBUST_SPARE	4
+#define KS__ROBUST_SPARE	3
 #define KS__ROBUST_ENTRY_INIT	{ 0, 0 }
 #else
-#define KS__ROBUST_SPARE	3
+#define KS__ROBUST_SPARE	2
 #define KS__ROBUST_ENTRY_INIT	{ 0 }
 #endif
 
 struct ks_robust_mutex {
-	KS_ATOMIC(uint32_t) owner;		/* the futex word, encoded as above */
-	uint32_t flags;			/* KS_SHARED */
+	KS_ATOMIC(uint32_t) owner;	/* the futex word, encoded as above */
+	uint32_t flags;			/* KS_SHARED, KS_PRIO_INHERIT */
+	KS_ATOMIC(uint32_t) lost;	/* KS_PRIO_INHERIT: made not recoverable, waiters queued */
 	uint32_t spare[KS__ROBUST_SPARE];
 	struct ks_robust_entry entry;	/* in the owner's robust list while held */
 };
@@ -51,33 +60,46 @@ struct ks_robust_mutex {
 /* No thread has this id (pid_max is at most 2^22), so neither the kernel nor a locker owns it. */
 #define KS_ROBUST_NOTRECOVERABLE	KS_FUTEX_TID_MASK
 
-#define KS_ROBUST_MUTEX_INIT	{ 0, 0, { 0 }, KS__ROBUST_ENTRY_INIT }
+#define KS_ROBUST_MUTEX_INIT	{ 0, 0, 0, { 0 }, KS__ROBUST_ENTRY_INIT }
 
-/* 0; -EINVAL for flags other than KS_SHARED. */
+/* 0; -EINVAL for flags other than KS_SHARED and KS_PRIO_INHERIT. */
 int ks_robust_mutex_init(struct ks_robust_mutex *m, unsigned flags);
 int ks__robust_mutex_lock_slow(struct ks_robust_mutex *m);
 int ks__robust_mutex_lock_timeout_slow(struct ks_robust_mutex *m, int64_t timeout_ns);
 int ks__robust_mutex_trylock_slow(struct ks_robust_mutex *m);
 int ks__robust_mutex_unlock_slow(struct ks_robust_mutex *m, bool unlinked);
+int ks__robust_mutex_lost(struct ks_robust_mutex *m);
 
-/* The uncontended lock; false leaves the rest to the slow path (the entry still pending). */
-static inline bool ks__robust_mutex_fast_lock(struct ks_robust_mutex *m)
+/* The entry's PI mark, for the kernel: how it must treat the word when the owner dies. */
+static inline uintptr_t ks__robust_mutex_pi(const struct ks_robust_mutex *m)
+{
+	return (m->flags & KS_PRIO_INHERIT) ? KS__ROBUST_PI : 0;
+}
+
+/*
+ * The uncontended lock: 0 with the lock taken; 1 to leave the rest to the slow path (the entry
+ * still pending); -ENOTRECOVERABLE for a PI lock that was lost (it was released again).
+ */
+static inline int ks__robust_mutex_fast_lock(struct ks_robust_mutex *m)
 {
 	struct ks__robust_head *h = ks__robust_self;
+	uintptr_t pi = ks__robust_mutex_pi(m);
 	uint32_t unlocked = 0;
 
 	if (ks_unlikely(!h))
-		return false;
-	ks__robust_pending(h, &m->entry);
+		return 1;
+	ks__robust_pending(h, &m->entry, pi);
 	/* acquire: pairs with the release in ks_robust_mutex_unlock() */
 	if (ks_unlikely(!atomic_compare_exchange_strong_explicit(&m->owner, &unlocked,
 								 (uint32_t)ks_self_tid(),
 								 memory_order_acquire,
 								 memory_order_relaxed)))
-		return false;
-	ks__robust_enqueue(h, &m->entry, 0);
+		return 1;
+	ks__robust_enqueue(h, &m->entry, pi);
 	ks__robust_settle(h);
-	return true;
+	if (ks_unlikely(pi) && atomic_load_explicit(&m->lost, memory_order_relaxed))
+		return ks__robust_mutex_lost(m);
+	return 0;
 }
 
 /*
@@ -87,25 +109,25 @@ static inline bool ks__robust_mutex_fast_lock(struct ks_robust_mutex *m)
  */
 static inline int ks_robust_mutex_lock(struct ks_robust_mutex *m)
 {
-	if (ks_likely(ks__robust_mutex_fast_lock(m)))
-		return 0;
-	return ks__robust_mutex_lock_slow(m);
+	int r = ks__robust_mutex_fast_lock(m);
+
+	return ks_likely(r <= 0) ? r : ks__robust_mutex_lock_slow(m);
 }
 
 /* As ks_robust_mutex_lock(), or -EBUSY (held by anyone, the caller included); never blocks. */
 static inline int ks_robust_mutex_trylock(struct ks_robust_mutex *m)
 {
-	if (ks_likely(ks__robust_mutex_fast_lock(m)))
-		return 0;
-	return ks__robust_mutex_trylock_slow(m);
+	int r = ks__robust_mutex_fast_lock(m);
+
+	return ks_likely(r <= 0) ? r : ks__robust_mutex_trylock_slow(m);
 }
 
 /* As ks_robust_mutex_lock(), or -ETIMEDOUT; -EINVAL for a negative timeout. */
 static inline int ks_robust_mutex_lock_timeout(struct ks_robust_mutex *m, int64_t timeout_ns)
 {
-	if (ks_likely(timeout_ns >= 0 && ks__robust_mutex_fast_lock(m)))
-		return 0;
-	return ks__robust_mutex_lock_timeout_slow(m, timeout_ns);
+	int r = timeout_ns >= 0 ? ks__robust_mutex_fast_lock(m) : 1;
+
+	return ks_likely(r <= 0) ? r : ks__robust_mutex_lock_timeout_slow(m, timeout_ns);
 }
 
 /*
@@ -119,7 +141,7 @@ static inline int ks_robust_mutex_unlock(struct ks_robust_mutex *m)
 	uint32_t self = (uint32_t)ks_self_tid();
 
 	if (ks_likely(h && atomic_load_explicit(&m->owner, memory_order_relaxed) == self)) {
-		ks__robust_pending(h, &m->entry);
+		ks__robust_pending(h, &m->entry, ks__robust_mutex_pi(m));
 		ks__robust_dequeue(h, &m->entry);
 		/* release: pairs with the next locker's acquire; fails if a waiter came */
 		if (ks_likely(atomic_compare_exchange_strong_explicit(&m->owner, &self, 0,
