@@ -227,6 +227,24 @@ struct shared {
 	atomic_int ready;
 };
 
+/* A child that takes the lock and sleeps holding it, until it is killed. */
+static pid_t child_holding(struct shared *s)
+{
+	pid_t pid;
+
+	atomic_store(&s->ready, 0);
+	pid = fork();
+	if (pid == 0) {
+		ks_pi_mutex_lock(&s->m);
+		atomic_store(&s->ready, 1);
+		for (;;)
+			pause();
+	}
+	while (!atomic_load(&s->ready))
+		tap_sleep_ms(1);
+	return pid;
+}
+
 static void test_processes(void)
 {
 	struct shared *s = tap_shared_alloc(sizeof(*s));
@@ -268,15 +286,7 @@ static void test_processes(void)
 	is(s->overlaps + s->errors, 0, "mutual exclusion across processes, no error");
 
 	tap_phase("an owner dies holding it");
-	pid = fork();
-	if (pid == 0) {
-		ks_pi_mutex_lock(&s->m);
-		atomic_store(&s->ready, 1);
-		for (;;)
-			pause();
-	}
-	while (!atomic_load(&s->ready))
-		tap_sleep_ms(1);
+	pid = child_holding(s);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	is(ks_pi_mutex_lock(&s->m), -ENOTRECOVERABLE,
@@ -286,16 +296,7 @@ static void test_processes(void)
 	ok(!ks_pi_mutex_trylock(&s->m), "trylock fails");
 
 	ks_pi_mutex_init(&s->m, KS_SHARED);
-	atomic_store(&s->ready, 0);
-	pid = fork();
-	if (pid == 0) {
-		ks_pi_mutex_lock(&s->m);
-		atomic_store(&s->ready, 1);
-		for (;;)
-			pause();
-	}
-	while (!atomic_load(&s->ready))
-		tap_sleep_ms(1);
+	pid = child_holding(s);
 	t = tap_waiter_start(&w, lock_unlock_call, &s->m, 10 * KS_NSEC_PER_SEC);
 	tap_waiter_asleep(&w);
 	kill(pid, SIGKILL);
