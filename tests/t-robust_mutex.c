@@ -347,14 +347,32 @@ static void test_waiters_at_death(void)
 	is(m.owner, 0, "free at the end");
 }
 
+/* A thread blocked in lock() that notes when it returned (the tap_waiter notes how long). */
+struct timed_locker {
+	struct ks_robust_mutex *m;
+	atomic_int tid;
+	int result;
+	int64_t returned_ns;
+};
+
+static void *timed_locker_main(void *arg)
+{
+	struct timed_locker *l = arg;
+
+	atomic_store(&l->tid, (int)syscall(SYS_gettid));
+	l->result = ks_robust_mutex_lock(l->m);
+	l->returned_ns = tap_now_ns();
+	return NULL;
+}
+
 static void test_process_death(void)
 {
 	struct shared {
 		struct ks_robust_mutex m;
 		atomic_int ready;
 	} *s = tap_shared_alloc(sizeof(*s));
-	struct tap_waiter w;
-	int64_t t0, late;
+	struct timed_locker l = { .m = &s->m };
+	int64_t killed;
 	pthread_t t;
 	pid_t pid;
 
@@ -362,17 +380,17 @@ static void test_process_death(void)
 	ks_robust_mutex_init(&s->m, KS_SHARED | kind);
 	pid = child_holding(&s->m, &s->ready);
 	is(s->m.owner, pid, "the child holds it (its tid in the word)");
-	t = tap_waiter_start(&w, lock_call, &s->m, -1);
-	ok(tap_waiter_asleep(&w), "the parent's lock() sleeps behind it");
-	t0 = tap_now_ns();
+	t = tap_thread(timed_locker_main, &l);
+	while (!atomic_load(&l.tid))
+		tap_sleep_ms(1);
+	ok(tap_wait_asleep(atomic_load(&l.tid), 5000), "the parent's lock() sleeps behind it");
+	killed = tap_now_ns();
 	kill(pid, SIGKILL);
-	while (!atomic_load(&w.done) && tap_now_ns() - t0 < 10 * KS_NSEC_PER_SEC)
-		tap_sleep_ns(50 * KS_NSEC_PER_USEC);
-	late = tap_now_ns() - t0;
 	pthread_join(t, NULL);
 	waitpid(pid, NULL, 0);
-	is(w.result, -EOWNERDEAD, "the parent's lock() returns -EOWNERDEAD");
-	ok(late < 100 * KS_NSEC_PER_MSEC, "... within 100 ms of the kill (%.3f ms)", late / 1e6);
+	is(l.result, -EOWNERDEAD, "the parent's lock() returns -EOWNERDEAD");
+	ok(l.returned_ns - killed < 100 * KS_NSEC_PER_MSEC, "... within 100 ms of the kill "
+	   "(%.3f ms)", (l.returned_ns - killed) / 1e6);
 	is(ks_robust_mutex_unlock(&s->m), -EPERM, "(the waiter thread holds it, not main)");
 	/* the waiter thread exited holding it inconsistent: the next locker is told again */
 	is(ks_robust_mutex_lock(&s->m), -EOWNERDEAD, "and its thread's exit is noticed as well");
