@@ -431,6 +431,40 @@ static void test_process_death(void)
 	munmap(s, sizeof(*s));
 }
 
+/*
+ * One lock seen at two addresses, as by unrelated processes that map one shared memory object:
+ * the owner's list links hold its own addresses, which nobody else follows.
+ */
+static void test_two_mappings(void)
+{
+	int fd = memfd_create("ks-robust", 0);
+	struct ks_robust_mutex *a, *b;
+	struct tap_waiter w;
+	pthread_t t;
+
+	tap_phase("one lock at two addresses");
+	if (fd < 0 || ftruncate(fd, 4096)) {
+		tap_skip(3, "memfd_create is not available");
+		return;
+	}
+	a = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	b = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	ks_robust_mutex_init(a, KS_SHARED | kind);
+	t = tap_thread(take_and_exit, b);	/* takes it through b, exits holding it */
+	pthread_join(t, NULL);
+	is(ks_robust_mutex_lock(a), -EOWNERDEAD, "taken and left by a dead thread at one address, "
+	   "told -EOWNERDEAD at the other");
+	ks_robust_mutex_consistent(a);
+	t = tap_waiter_start(&w, lock_unlock_call, b, 5 * KS_NSEC_PER_SEC);
+	tap_waiter_asleep(&w);
+	is(ks_robust_mutex_unlock(a), 0, "unlock at one address");
+	pthread_join(t, NULL);
+	is(w.result, 0, "wakes the waiter at the other");
+	munmap(a, 4096);
+	munmap(b, 4096);
+}
+
 static void test_not_recoverable(void)
 {
 	struct shared {
@@ -971,6 +1005,7 @@ int main(void)
 		test_thread_exit();
 		test_waiters_at_death();
 		test_process_death();
+		test_two_mappings();
 		test_not_recoverable();
 		test_beside_glibc();
 		test_many_waiters();
