@@ -2,7 +2,7 @@
 /*
  * The downloader's engine: a list of URLs into a folder, on N worker threads or sequentially,
  * each file all-or-nothing. ksync-fetch (main.c) is its command line; the tests drive it there.
- * The design is in fetch.c and docs/fetch.md.
+ * The engine's files are listed in run.h; the design is in docs/fetch.md.
  */
 #ifndef KSYNC_FETCH_FETCH_H
 #define KSYNC_FETCH_FETCH_H
@@ -61,8 +61,5 @@ void fetch_global_cleanup(void);
  */
 int fetch_run(const struct fetch_options *o, const char *const *urls, size_t n,
 	      struct fetch_result *res, struct fetch_stats *st);
-
-/* A URL as printable text: control bytes become \xNN, so no URL can drive the terminal. */
-void fetch_print_escaped(FILE *f, const char *s);
 
 #endif /* KSYNC_FETCH_FETCH_H */
