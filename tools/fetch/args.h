@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Command-line values, shared by ksync-fetch and ksync-imgserver: counts, durations and sizes.
- * A value that cannot be represented is a usage error: the message names the program, the
- * option's value and what was expected, and the program exits with status 2.
+ * A value that cannot be represented exactly is refused, never wrapped, truncated or guessed:
+ * the message names the program, the option, its value and what it takes, and the program
+ * exits with status 2.
+ *
+ *	count		digits only, within the option's range
+ *	duration	a finite number and a unit: "1.5" or "2s" (seconds), "300ms"; 0 or >= 1 ms
+ *	size		digits and an optional k, M, G or T (KiB, MiB, GiB, TiB), within int64_t
  */
 #ifndef KSYNC_FETCH_ARGS_H
 #define KSYNC_FETCH_ARGS_H
@@ -11,16 +16,15 @@
 
 #define EXIT_USAGE	2
 
-/* Prints "PROGRAM: message" and a pointer to --help on stderr, and exits with EXIT_USAGE. */
-_Noreturn void args_die(const char *fmt, const char *arg);
+/* "PROGRAM: message" and a pointer to --help on stderr, then exit(EXIT_USAGE). */
+_Noreturn void args_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* A count: a non-negative integer up to max. */
-unsigned long args_count(const char *s, unsigned long max);
+/* The same, for a bad value: "PROGRAM: OPTION 'VALUE': message" (the value escaped). */
+_Noreturn void args_bad(const char *opt, const char *value, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
-/* A duration in ms: "1.5" and "2s" are seconds, "300ms" milliseconds. */
-int64_t args_ms(const char *s);
-
-/* A size in bytes, with an optional k, M or G (powers of 1024). */
-int64_t args_size(const char *s);
+unsigned long args_count(const char *opt, const char *s, unsigned long min, unsigned long max);
+int64_t args_duration_ms(const char *opt, const char *s, int64_t max_ms);
+int64_t args_size(const char *opt, const char *s, int64_t min);
 
 #endif /* KSYNC_FETCH_ARGS_H */

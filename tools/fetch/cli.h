@@ -12,9 +12,11 @@
 enum cli_mode { MODE_THREADS, MODE_SEQUENTIAL, MODE_COMPARE };
 
 struct cli {
-	struct fetch_options o;		/* outdir, jobs are set per run (main.c) */
+	struct fetch_options o;		/* outdir and jobs are set per run (main.c) */
 	struct imgsrv_config srv;	/* --local's server */
 	struct urls urls;
+	const char **headers;		/* -H, NULL-terminated; o.headers points here */
+	size_t nheaders;
 	enum cli_mode mode;
 	unsigned jobs;
 	unsigned local;			/* --local N: N images; 0: no server */
@@ -24,5 +26,6 @@ struct cli {
 
 /* Parses argv into c; --help prints the usage and exits 0, a usage error exits 2. */
 void cli_parse(struct cli *c, int argc, char **argv);
+void cli_free(struct cli *c);
 
 #endif /* KSYNC_FETCH_CLI_H */

@@ -42,11 +42,13 @@ int local_start(struct local *l, struct cli *c)
 	for (unsigned i = 0; i < c->local; i++) {
 		char url[LOCAL_URL_MAX];
 
-		snprintf(url, sizeof(url), "http://127.0.0.1:%u/img/%u.png", imgsrv_port(l->srv), i);
-		urls_add(&c->urls, url);
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u/img/%u.png", imgsrv_port(l->srv),
+			 i);
+		urls_add(&c->urls, url, NULL);
 	}
-	printf("loopback server on http://127.0.0.1:%u/: %u images, %u ms latency\n",
-	       imgsrv_port(l->srv), c->local, c->srv.latency_ms);
+	if (!c->quiet)
+		printf("loopback server on http://127.0.0.1:%u/: %u images, %u ms latency\n",
+		       imgsrv_port(l->srv), c->local, c->srv.latency_ms);
 	if (c->outdir_given)
 		return 0;
 	snprintf(l->tmpdir, sizeof(l->tmpdir), "/tmp/ksync-fetch.XXXXXX");
@@ -60,10 +62,12 @@ int local_start(struct local *l, struct cli *c)
 	return 0;
 }
 
-void local_finish(struct local *l)
+void local_finish(struct local *l, bool quiet)
 {
 	if (l->tmpdir[0]) {
-		printf("(the images were saved in %s and removed; -o DIR keeps them)\n", l->tmpdir);
+		if (!quiet)
+			printf("(the images were saved in %s and removed; -o DIR keeps them)\n",
+			       l->tmpdir);
 		remove_tree(l->tmpdir);
 	}
 	if (l->srv)

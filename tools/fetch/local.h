@@ -16,7 +16,7 @@ struct local {
 /* Starts the server and points c at it: 0, or a message on stderr and a negative errno. */
 int local_start(struct local *l, struct cli *c);
 
-/* Removes the temporary folder if one was made, and stops the server. */
-void local_finish(struct local *l);
+/* Removes the temporary folder if one was made (and says so unless quiet), stops the server. */
+void local_finish(struct local *l, bool quiet);
 
 #endif /* KSYNC_FETCH_LOCAL_H */

@@ -6,14 +6,19 @@
  *	empty				no name to save under ("/dir/" or "")
  *	starts with '.'			".", "..", and hidden files (".bashrc")
  *	contains '/' or '\\'		would name a path, not a file
- *	a control byte (< 0x20, 0x7f)	NUL truncates, newlines forge log lines, ESC drives terminals
+ *	not valid UTF-8			cannot be shown faithfully; a lone 0x9b is CSI to some
+ *					terminals
+ *	a control character		C0 and C1 controls, DEL: NUL truncates, newlines forge log
+ *					lines, ESC and CSI drive terminals
+ *	a bidirectional control		U+202E and friends make "x<U+202E>gnp.exe" read "xexe.png"
  *	longer than NAME_MAX		the file system would refuse it anyway
  *	a malformed "%xx"		ambiguous: refused rather than guessed
  *
  * What is accepted is a single component that names a new entry in the output folder; the
- * caller still creates it without following links and without replacing anything (fetch.c).
+ * caller still creates it without following links and without replacing anything (tmpfile.c).
  */
 #include "name.h"
+#include "text.h"
 
 #include <errno.h>
 #include <string.h>
@@ -35,6 +40,34 @@ static int refuse(const char **why, const char *reason)
 	return -EINVAL;
 }
 
+/* The rules on n decoded bytes. */
+static int check(const char *name, size_t n, const char **why)
+{
+	const unsigned char *p = (const unsigned char *)name;
+
+	if (n == 0)
+		return refuse(why, "no file name in the URL");
+	if (n > FETCH_NAME_MAX)
+		return refuse(why, "file name too long");
+	if (name[0] == '.')
+		return refuse(why, "file name starts with a dot");
+	for (size_t i = 0; i < n;) {
+		uint32_t cp;
+		size_t len = text_utf8(p + i, n - i, &cp);
+
+		if (!len)
+			return refuse(why, "file name is not valid UTF-8");
+		if (cp == '/' || cp == '\\')
+			return refuse(why, "slash in the file name");
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			return refuse(why, "control character in the file name");
+		if (text_is_control(cp))
+			return refuse(why, "bidirectional-text control in the file name");
+		i += len;
+	}
+	return 0;
+}
+
 int fetch_name_from_path(const char *path, char *out, const char **why)
 {
 	const char *seg = strrchr(path, '/');
@@ -54,16 +87,17 @@ int fetch_name_from_path(const char *path, char *out, const char **why)
 		}
 		if (n == FETCH_NAME_MAX)
 			return refuse(why, "file name too long");
-		if (c < 0x20 || c == 0x7f)
+		if (c == 0)
 			return refuse(why, "control character in the file name");
-		if (c == '/' || c == '\\')
-			return refuse(why, "slash in the file name");
 		out[n++] = (char)c;
 	}
 	out[n] = '\0';
-	if (n == 0)
-		return refuse(why, "no file name in the URL");
-	if (out[0] == '.')
-		return refuse(why, "file name starts with a dot");
-	return 0;
+	return check(out, n, why);
+}
+
+int fetch_name_check(const char *name, const char **why)
+{
+	if (!*name)
+		return refuse(why, "empty file name");
+	return check(name, strlen(name), why);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A download's file name: the URL's last path segment, percent-decoded, and refused if it could
- * escape the output folder, hide, or hold characters a terminal or a shell would act on.
+ * A download's file name: the URL's last path segment, percent-decoded, or a name the user
+ * gave; refused if it could escape the output folder, hide, or hold characters a terminal or a
+ * shell would act on, or that would make it read as something it is not.
  */
 #ifndef KSYNC_FETCH_NAME_H
 #define KSYNC_FETCH_NAME_H
@@ -15,5 +16,8 @@
  * FETCH_NAME_MAX + 1 bytes), or -EINVAL and *why set to a short reason.
  */
 int fetch_name_from_path(const char *path, char *out, const char **why);
+
+/* A name given as it is (not decoded): 0, or -EINVAL and *why, by the same rules. */
+int fetch_name_check(const char *name, const char **why);
 
 #endif /* KSYNC_FETCH_NAME_H */

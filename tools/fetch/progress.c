@@ -49,18 +49,23 @@ void *monitor_main(void *arg)
 static void print_line(const struct job *j)
 {
 	const struct fetch_result *res = j->res;
+	char size[32];
 
-	if (res->ok) {
-		char size[32];
-
+	switch (res->status) {
+	case FETCH_SAVED:
 		text_bytes(size, sizeof(size), (double)res->bytes);
 		printf("ok    %s  %s", res->name, size);
 		if (res->attempts > 1)
-			printf("  (%u attempts)", res->attempts);
-	} else {
+			printf("  (%u attempts%s)", res->attempts, res->resumed ? ", resumed" : "");
+		break;
+	case FETCH_SKIPPED:
+		printf("skip  %s  (already there)", res->name);
+		break;
+	default:
 		printf("FAIL  ");
 		text_print_escaped(stdout, j->url);
-		printf(": %s", res->reason);
+		printf(": ");
+		text_print_escaped(stdout, res->reason);
 	}
 	putchar('\n');
 	fflush(stdout);
@@ -70,9 +75,9 @@ void job_finished(struct run *r, struct job *j)
 {
 	/* relaxed: counters for the progress line; the results are read after the joins */
 	atomic_fetch_add_explicit(&r->done, 1, memory_order_relaxed);
-	if (!j->res->ok)
+	if (j->res->status == FETCH_FAILED)
 		atomic_fetch_add_explicit(&r->failed, 1, memory_order_relaxed);
-	if (!r->o->lines)
+	if (!r->o->lines || j->res->status == FETCH_NOT_STARTED)
 		return;
 	ks_mutex_lock(&r->out_lock);
 	if (r->o->progress)

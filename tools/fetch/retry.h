@@ -7,10 +7,15 @@
 
 #include "transfer.h"
 
-enum outcome { DONE, RETRY, FAIL };
+enum outcome {
+	DONE,
+	RETRY,			/* transient: again, resuming the file if the attempt allows */
+	RETRY_AFRESH,		/* transient, and the file must start over */
+	FAIL,
+};
 
-/* Classifies one attempt; on RETRY or FAIL, res->reason says why. */
-enum outcome attempt_outcome(struct worker *w, CURLcode rc, const struct sink *s,
+/* Classifies one attempt; unless DONE, res->reason says why. */
+enum outcome attempt_outcome(struct worker *w, CURLcode rc, const struct attempt *a,
 			     struct fetch_result *res);
 
 /* The wait before retry k (0-based), in ms; -1 if the server asks for too long a wait. */

@@ -4,11 +4,11 @@
  * engine's files, one concern each:
  *
  *	run.c		fetch_run(): the output folder, then prepare, work, count, tear down
- *	prepare.c	each URL → its file name and its host (before any traffic)
+ *	prepare.c	each URL → its file name and its host, duplicates and existing files
  *	workers.c	the worker threads and the work queue that feeds them
- *	download.c	one URL, all or nothing: the attempts and the commit
+ *	download.c	one URL, all or nothing: the attempts, the resume, the commit
  *	transfer.c	one attempt: the libcurl easy handle and its callbacks
- *	retry.c		which failures are transient, and how long to wait
+ *	retry.c		what an attempt's end means, and how long to wait before the next
  *	share.c		the libcurl share handle and its locks
  *	tmpfile.c	the anonymous (or unpredictably named) temporary file
  *	progress.c	the monitor thread, the progress line and the per-file lines
@@ -27,6 +27,7 @@
 #include <curl/curl.h>
 
 #define HOST_KEY_MAX	300
+#define VALIDATOR_MAX	256	/* an ETag or a Last-Modified date, for If-Range */
 
 struct host {
 	struct host *next;
@@ -36,19 +37,24 @@ struct host {
 
 struct job {
 	const char *url;
-	struct host *host;		/* NULL: refused before the network (res->reason says) */
+	const char *name;		/* asked for; NULL: from the URL */
+	struct host *host;		/* NULL: settled while preparing (res says how) */
 	struct fetch_result *res;
 };
 
 struct run {
 	const struct fetch_options *o;
+	unsigned per_host;		/* o->per_host, or the number of workers */
 	int dirfd;
 	size_t njobs;
 	struct job *jobs;
+	size_t pending;			/* jobs that need the network */
 	struct host *hosts;
+	unsigned nhosts;
 	CURLSH *share;
 	struct ks_mutex share_locks[CURL_LOCK_DATA_LAST];
 	struct work_queue queue;
+	unsigned workers;		/* threads started */
 	struct ks_event abort;		/* interrupted: transfers and backoffs stop */
 	struct ks_event finished;	/* every job done: the monitor ends */
 	struct ks_mutex out_lock;	/* the per-file lines and the progress line */
@@ -58,32 +64,28 @@ struct run {
 	int64_t start_ns;
 };
 
+/* Where the next attempt starts: 0, or the bytes already in the file and their validator. */
+struct resume {
+	int64_t from;
+	char validator[VALIDATOR_MAX];
+};
+
 struct worker {
 	struct run *run;
 	CURL *curl;
 	struct ks_thread thread;
-	uint32_t rng;			/* xorshift32: backoff jitter, temporary names */
+	uint32_t rng;			/* xorshift32: backoff jitter */
 	char errbuf[CURL_ERROR_SIZE];
 };
-
-static inline uint32_t xorshift32(uint32_t *s)
-{
-	uint32_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	return *s = x;
-}
 
 /* True once the run is interrupted (a signal turns into the abort event here). */
 bool run_interrupted(struct run *r);
 
-/* prepare.c: names the file and finds the host; a refusal goes in the result. -ENOMEM only. */
-int job_prepare(struct run *r, struct job *j);
+/* prepare.c: every job's name and host, refusals, duplicates, existing files. -ENOMEM only. */
+int jobs_prepare(struct run *r);
 void hosts_free(struct run *r);
 
-/* workers.c: every job, on o->jobs workers or (jobs == 0) on the calling thread. */
+/* workers.c: every pending job, on worker threads or (o->jobs == 0) on the calling thread. */
 int run_jobs(struct run *r);
 
 /* download.c: one job, all or nothing; the outcome goes in j->res. */

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * The workers. The calling thread pushes every prepared job into a bounded work queue
- * (queue.c: a ks_mutex and two ks_conds) and closes it; `jobs` worker ks_threads pop and
- * download until the queue is closed and empty. In sequential mode (jobs == 0) the calling
- * thread is the only worker, running the very same download code on one easy handle: a
- * comparison of the two measures threading, nothing else.
+ * The workers. The calling thread pushes every pending job into a bounded work queue
+ * (queue.c: a ks_mutex and two ks_conds) and closes it; worker ks_threads pop and download
+ * until the queue is closed and empty. A worker holds one of its job's host slots (a ks_sem)
+ * for each transfer attempt, so no host ever sees more than per_host connections from us.
+ * There are never more workers than jobs, nor than hosts × per_host: more could only wait.
+ *
+ * In sequential mode (jobs == 0) the calling thread is the only worker, running the very same
+ * download code on one easy handle: a comparison of the two measures threading, nothing else.
  */
 #include "transfer.h"
 
@@ -30,6 +33,8 @@ static int run_sequential(struct run *r)
 	int err = transfer_init(&w, r);
 
 	for (size_t i = 0; !err && i < r->njobs; i++) {
+		if (!r->jobs[i].host)
+			continue;
 		download(&w, &r->jobs[i]);
 		job_finished(r, &r->jobs[i]);
 	}
@@ -55,14 +60,27 @@ static unsigned start_workers(struct run *r, struct worker *w, unsigned n, int *
 	return started;
 }
 
+/* The threads worth starting: no more than jobs, nor than can transfer at once. */
+static unsigned workers_wanted(const struct run *r)
+{
+	uint64_t n = r->o->jobs;
+
+	if (n > r->pending)
+		n = r->pending;
+	if (n > (uint64_t)r->nhosts * r->per_host)
+		n = (uint64_t)r->nhosts * r->per_host;
+	return (unsigned)n;
+}
+
 int run_jobs(struct run *r)
 {
-	unsigned n = r->o->jobs < r->njobs ? r->o->jobs : (unsigned)r->njobs;
+	unsigned n = workers_wanted(r);
 	struct worker *w;
-	unsigned started;
 	int err;
 
-	if (n == 0)
+	if (r->pending == 0)
+		return 0;
+	if (r->o->jobs == 0)
 		return run_sequential(r);
 	w = calloc(n, sizeof(*w));
 	if (!w)
@@ -72,11 +90,12 @@ int run_jobs(struct run *r)
 		free(w);
 		return err;
 	}
-	started = start_workers(r, w, n, &err);
+	r->workers = start_workers(r, w, n, &err);
 	for (size_t i = 0; !err && i < r->njobs; i++)
-		work_queue_push(&r->queue, &r->jobs[i]);
+		if (r->jobs[i].host)
+			work_queue_push(&r->queue, &r->jobs[i]);
 	work_queue_close(&r->queue);
-	for (unsigned i = 0; i < started; i++) {
+	for (unsigned i = 0; i < r->workers; i++) {
 		ks_thread_join(&w[i].thread, NULL);
 		transfer_free(&w[i]);
 	}
