@@ -113,26 +113,30 @@ unsigned hits_bump(struct hits *h, const char *target, bool ranged)
 	return n;
 }
 
-unsigned imgsrv_hits(struct imgsrv *s, const char *target)
+/* Target's requests, and how many of them asked for a range (zeros if none came). */
+static void counts(struct imgsrv *s, const char *target, unsigned *n, unsigned *ranged)
 {
 	struct hit *e;
-	unsigned n;
 
 	ks_mutex_lock(&s->hits.lock);
 	e = lookup(&s->hits, target);
-	n = e ? e->n : 0;
+	*n = e ? e->n : 0;
+	*ranged = e ? e->ranged : 0;
 	ks_mutex_unlock(&s->hits.lock);
+}
+
+unsigned imgsrv_hits(struct imgsrv *s, const char *target)
+{
+	unsigned n, ranged;
+
+	counts(s, target, &n, &ranged);
 	return n;
 }
 
 unsigned imgsrv_ranged(struct imgsrv *s, const char *target)
 {
-	struct hit *e;
-	unsigned n;
+	unsigned n, ranged;
 
-	ks_mutex_lock(&s->hits.lock);
-	e = lookup(&s->hits, target);
-	n = e ? e->ranged : 0;
-	ks_mutex_unlock(&s->hits.lock);
-	return n;
+	counts(s, target, &n, &ranged);
+	return ranged;
 }

@@ -174,7 +174,7 @@ static void test_compare(void)
 /* SIGINT once the server has seen the slow request; the run's exit status. */
 static int interrupt_after(const char *slow_target, const char *const *args)
 {
-	pid_t pid = fetch_spawn(args);
+	pid_t pid = fetch_start(NULL, NULL, args);
 
 	if (pid < 0)
 		return -2;

@@ -277,13 +277,9 @@ static void test_no_clobber(void)
 
 	tap_phase("no clobber");
 	mkdir_in("clobber");
-	fd = open(path_in("clobber", "3.png"), O_WRONLY | O_CREAT, 0644);
-	ok(write(fd, "keep", 4) == 4, "an existing 3.png");
-	close(fd);
+	ok(write_file(path_in("clobber", "3.png"), "keep"), "an existing 3.png");
 	snprintf(victim, sizeof(victim), "%s/victim", root);
-	fd = open(victim, O_WRONLY | O_CREAT, 0644);
-	ok(write(fd, "mine", 4) == 4, "a file outside the folder");
-	close(fd);
+	ok(write_file(victim, "mine"), "a file outside the folder");
 	ok(!symlink(victim, path_in("clobber", "4.png")), "4.png: a symlink to it");
 	ok(!symlink("/tmp/t-fetch-nowhere", path_in("clobber", "5.png")),
 	   "5.png: a dangling symlink");
@@ -336,13 +332,9 @@ static void test_duplicates(void)
 
 static void test_skip_existing(void)
 {
-	int fd;
-
 	tap_phase("skip existing");
 	mkdir_in("skip");
-	fd = open(path_in("skip", "14.png"), O_WRONLY | O_CREAT, 0644);
-	ok(write(fd, "keep", 4) == 4, "an existing 14.png");
-	close(fd);
+	ok(write_file(path_in("skip", "14.png"), "keep"), "an existing 14.png");
 	ok(!symlink("14.png", path_in("skip", "15.png")), "15.png: a symlink");
 	is(FETCH("--skip-existing", "-o", dir_arg("skip"), url("/img/14.png?s"),
 		 url("/img/15.png?s"), url("/img/16.png")), 1,

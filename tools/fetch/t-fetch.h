@@ -111,19 +111,17 @@ static inline void mkdir_in(const char *dir)
 }
 
 /*
- * Runs ksync-fetch with args (NULL-terminated): its exit status (-1 if killed), its stdout and
- * stderr in `out`, its time in took_ns. stdin_path and stdout_path redirect those (NULL: none;
- * stdout then goes to `out` with stderr).
+ * Starts ksync-fetch with args (NULL-terminated), stderr into root/log; stdin_path and
+ * stdout_path redirect those (NULL: /dev/null; the log, with stderr). Its pid, or -1.
  */
-static inline int fetch_io(const char *stdin_path, const char *stdout_path, const char *const *args)
+static inline pid_t fetch_start(const char *stdin_path, const char *stdout_path,
+				const char *const *args)
 {
 	const char *argv[ARGS_MAX] = { KSYNC_FETCH_BIN };
-	char log[512];
 	posix_spawn_file_actions_t fa;
-	int64_t t0 = tap_now_ns();
-	ssize_t n;
+	char log[512];
 	pid_t pid;
-	int st, fd, i;
+	int i;
 
 	for (i = 0; args[i] && i < ARGS_MAX - 2; i++)
 		argv[i + 1] = args[i];
@@ -137,19 +135,44 @@ static inline int fetch_io(const char *stdin_path, const char *stdout_path, cons
 		posix_spawn_file_actions_adddup2(&fa, 2, 1);
 	posix_spawn_file_actions_addopen(&fa, 0, stdin_path ? stdin_path : "/dev/null", O_RDONLY,
 					 0);
-	if (posix_spawn(&pid, KSYNC_FETCH_BIN, &fa, NULL, (char **)argv, environ)) {
-		printf("Bail out! cannot run %s\n", KSYNC_FETCH_BIN);
-		exit(1);
-	}
+	if (posix_spawn(&pid, KSYNC_FETCH_BIN, &fa, NULL, (char **)argv, environ))
+		pid = -1;
 	posix_spawn_file_actions_destroy(&fa);
+	return pid;
+}
+
+/* Waits for pid, reads root/log into `out`: the exit status, or -1 if killed. */
+static inline int fetch_wait(pid_t pid)
+{
+	char log[512];
+	ssize_t n;
+	int st, fd;
+
 	while (waitpid(pid, &st, 0) < 0)
 		;
-	took_ns = tap_now_ns() - t0;
+	snprintf(log, sizeof(log), "%s/log", root);
 	fd = open(log, O_RDONLY);
 	n = fd >= 0 ? read(fd, out, OUT_MAX - 1) : 0;
 	out[n > 0 ? n : 0] = '\0';
 	close(fd);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Runs ksync-fetch (as fetch_start()): its exit status, its output in `out`, took_ns. */
+static inline int fetch_io(const char *stdin_path, const char *stdout_path,
+			   const char *const *args)
+{
+	int64_t t0 = tap_now_ns();
+	pid_t pid = fetch_start(stdin_path, stdout_path, args);
+	int status;
+
+	if (pid < 0) {
+		printf("Bail out! cannot run %s\n", KSYNC_FETCH_BIN);
+		exit(1);
+	}
+	status = fetch_wait(pid);
+	took_ns = tap_now_ns() - t0;
+	return status;
 }
 
 static inline int fetch(const char *const *args)
@@ -243,53 +266,13 @@ static inline bool exists(const char *path)
 	return !lstat(path, &st);
 }
 
-static inline void write_file(const char *path, const char *text)
+/* A file holding text: true if it was written. */
+static inline bool write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
+	bool done = f && fputs(text, f) >= 0;
 
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
-}
-
-/* Spawns ksync-fetch with argv[1…] (stdout and stderr to root/log): its pid, or -1. */
-static inline pid_t fetch_spawn(const char *const *args)
-{
-	const char *argv[ARGS_MAX] = { KSYNC_FETCH_BIN };
-	posix_spawn_file_actions_t fa;
-	char log[512];
-	pid_t pid;
-	int i;
-
-	for (i = 0; args[i] && i < ARGS_MAX - 2; i++)
-		argv[i + 1] = args[i];
-	argv[i + 1] = NULL;
-	snprintf(log, sizeof(log), "%s/log", root);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	if (posix_spawn(&pid, KSYNC_FETCH_BIN, &fa, NULL, (char **)argv, environ))
-		pid = -1;
-	posix_spawn_file_actions_destroy(&fa);
-	return pid;
-}
-
-/* Waits for pid, reads root/log into `out`: the exit status, or -1 if killed. */
-static inline int fetch_wait(pid_t pid)
-{
-	char log[512];
-	ssize_t n;
-	int st, fd;
-
-	while (waitpid(pid, &st, 0) < 0)
-		;
-	snprintf(log, sizeof(log), "%s/log", root);
-	fd = open(log, O_RDONLY);
-	n = fd >= 0 ? read(fd, out, OUT_MAX - 1) : 0;
-	out[n > 0 ? n : 0] = '\0';
-	close(fd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return f && !fclose(f) && done;
 }
 
 /* Until the server has had a request of target (20 s at most): false if it never came. */
