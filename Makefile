@@ -107,7 +107,7 @@ CLANGXX := $(if $(SANITIZE),,$(shell command -v clang++ 2>/dev/null))
 
 # ---- the Kbuild fragments -----------------------------------------------------------------------
 # Every folder listed must have its Kbuild: a missing one is an error, not a silent skip.
-KBUILD_DIRS := src tests tools tools/fetch bench
+KBUILD_DIRS := src tests tools tools/fetch bench preload
 
 kb-lists     := obj-y progs-y tools-y tests-y custom-tests-y ccflags-y
 kb-prog-vars := objs ldlibs deps

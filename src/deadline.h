@@ -10,6 +10,10 @@
  * An absolute deadline (ks_deadline_init_abs()) may also be on CLOCK_REALTIME, for the callers
  * that take one (pthread_cond_timedwait's contract): the futex sleep then follows changes of the
  * wall clock instead of converting the deadline once.
+ *
+ * The same struct carries how a sleep on the way may end besides the deadline
+ * (ks_deadline_wait_as()): interrupted by a signal handler (-EINTR, sem_wait's rule), or
+ * cancelled (a pthread cancellation point); see ks_futex_wait_until() in futex.h.
  */
 #ifndef KSYNC_SRC_DEADLINE_H
 #define KSYNC_SRC_DEADLINE_H
@@ -25,7 +29,12 @@ struct ks_deadline {
 	clockid_t clock;	/* CLOCK_MONOTONIC, or CLOCK_REALTIME (absolute deadlines only) */
 	bool forever;		/* no deadline: ks_deadline_ts() is NULL */
 	bool now;		/* timeout 0, or a deadline already past: try once */
+	unsigned char wait;	/* KS_WAIT_INTR, KS_WAIT_CANCEL: see ks_deadline_wait_as() */
 };
+
+/* How a sleep may end early (ks_deadline_wait_as()); neither is the default. */
+#define KS_WAIT_INTR	0x1u	/* a signal handler that ran ends the wait with -EINTR */
+#define KS_WAIT_CANCEL	0x2u	/* the sleep is a pthread cancellation point */
 
 /* 0, or -EINVAL for a negative timeout. */
 static inline int ks_deadline_init(struct ks_deadline *d, int64_t timeout_ns)
@@ -36,6 +45,7 @@ static inline int ks_deadline_init(struct ks_deadline *d, int64_t timeout_ns)
 	d->clock = CLOCK_MONOTONIC;
 	d->forever = false;
 	d->now = timeout_ns == 0;
+	d->wait = 0;
 	if (timeout_ns < 0)
 		return -EINVAL;
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -58,6 +68,7 @@ static inline void ks_deadline_forever(struct ks_deadline *d)
 	d->clock = CLOCK_MONOTONIC;
 	d->forever = true;
 	d->now = false;
+	d->wait = 0;
 }
 
 /* What to hand to ks_futex_wait(). */
@@ -98,9 +109,16 @@ static inline int ks_deadline_init_abs(struct ks_deadline *d, clockid_t clock,
 	d->clock = clock;
 	d->forever = false;
 	d->now = false;
+	d->wait = 0;
 	d->ts = *abs;
 	d->now = abs->tv_sec < 0 || ks_deadline_expired(d);
 	return 0;
+}
+
+/* Lets a signal handler (KS_WAIT_INTR) or a cancellation (KS_WAIT_CANCEL) end the sleeps. */
+static inline void ks_deadline_wait_as(struct ks_deadline *d, unsigned wait)
+{
+	d->wait = (unsigned char)wait;
 }
 
 #endif /* KSYNC_SRC_DEADLINE_H */

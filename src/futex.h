@@ -26,6 +26,8 @@
 
 #include <ksync/common.h>
 
+#include "deadline.h"
+
 extern __thread unsigned long ks__futex_calls __attribute__((tls_model("initial-exec")));
 
 static inline int ks_futex_op(unsigned flags, int op)
@@ -64,6 +66,38 @@ static inline int ks_futex_wait_clock(_Atomic uint32_t *word, uint32_t expected,
 	if (syscall(SYS_futex, word, op, expected, deadline, NULL, FUTEX_BITSET_MATCH_ANY) == 0)
 		return 0;
 	return -errno;
+}
+
+int ks__futex_wait_cancelable(_Atomic uint32_t *word, int op, uint32_t expected,
+			       const struct timespec *deadline, uint32_t bits);
+
+/*
+ * ks_futex_wait_bits() to a struct ks_deadline: on its clock (FUTEX_CLOCK_REALTIME for a
+ * CLOCK_REALTIME one, as ks_futex_wait_clock()), and, if it says KS_WAIT_CANCEL, as a pthread
+ * cancellation point: a cancellation acts while the thread sleeps here (or at once if one is
+ * pending), and never anywhere else in the caller. The caller that asks for it has pushed a
+ * cleanup handler that undoes its registration as a waiter.
+ */
+static inline int ks_futex_wait_until_bits(_Atomic uint32_t *word, uint32_t expected,
+					   const struct ks_deadline *d, unsigned flags,
+					   uint32_t bits)
+{
+	int op = ks_futex_op(flags, FUTEX_WAIT_BITSET);
+
+	if (d->clock == CLOCK_REALTIME)
+		op |= FUTEX_CLOCK_REALTIME;
+	if (d->wait & KS_WAIT_CANCEL)
+		return ks__futex_wait_cancelable(word, op, expected, ks_deadline_ts(d), bits);
+	ks__futex_calls++;
+	if (syscall(SYS_futex, word, op, expected, ks_deadline_ts(d), NULL, bits) == 0)
+		return 0;
+	return -errno;
+}
+
+static inline int ks_futex_wait_until(_Atomic uint32_t *word, uint32_t expected,
+				      const struct ks_deadline *d, unsigned flags)
+{
+	return ks_futex_wait_until_bits(word, expected, d, flags, FUTEX_BITSET_MATCH_ANY);
 }
 
 /* Sleep while *word == expected, until woken or until the deadline (NULL: none). */

@@ -15,6 +15,7 @@
 #include "deadline.h"
 #include "futex.h"
 #include "spin.h"
+#include "until.h"
 
 #include <ksync/mutex.h>
 
@@ -76,7 +77,7 @@ static int ks_mutex_lock_contended(struct ks_mutex *m, const struct ks_deadline 
 	/* acquire: an old value of UNLOCKED means we own it, after the last unlock's release */
 	while (atomic_exchange_explicit(&m->state, KS_MUTEX_CONTENDED, memory_order_acquire) !=
 	       KS_MUTEX_UNLOCKED) {
-		int r = ks_futex_wait(&m->state, KS_MUTEX_CONTENDED, ks_deadline_ts(d), m->flags);
+		int r = ks_futex_wait_until(&m->state, KS_MUTEX_CONTENDED, d, m->flags);
 
 		if (r == -ETIMEDOUT || (r != 0 && ks_deadline_expired(d)))
 			return -ETIMEDOUT;
@@ -103,6 +104,15 @@ int ks__mutex_lock_timeout_slow(struct ks_mutex *m, int64_t timeout_ns)
 	if (d.now)
 		return ks_mutex_trylock(m) ? 0 : -ETIMEDOUT;
 	return ks_mutex_lock_contended(m, &d);
+}
+
+int ks__mutex_lock_until(struct ks_mutex *m, const struct ks_deadline *d)
+{
+	if (ks_mutex_trylock(m))
+		return 0;
+	if (d->now)
+		return -ETIMEDOUT;
+	return ks_mutex_lock_contended(m, d);
 }
 
 /* The word was swapped to UNLOCKED and held `old`; `m` is an address only from here on. */

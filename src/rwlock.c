@@ -22,6 +22,7 @@
 #include "deadline.h"
 #include "futex.h"
 #include "spin.h"
+#include "until.h"
 
 #include <ksync/rwlock.h>
 
@@ -100,14 +101,23 @@ static void ks_rwlock_writer_gives_up(struct ks_rwlock *rw)
 		ks_rwlock_wake_readers(&rw->state, rw->flags);
 }
 
-static int ks_rwlock_read_contended(struct ks_rwlock *rw, const struct ks_deadline *d)
+/* Writer preference, or (glibc's default kind) a reader waits only while a writer holds it. */
+static bool ks_rwlock_read_lockable(uint32_t state, bool prefer_readers)
+{
+	if (prefer_readers)
+		return (state & KS_RWLOCK_MASK) < KS_RWLOCK_MAX_READERS;
+	return ks__rwlock_read_lockable(state);
+}
+
+static int ks_rwlock_read_contended(struct ks_rwlock *rw, const struct ks_deadline *d,
+				    bool prefer_readers)
 {
 	uint32_t state = ks_rwlock_spin_read(rw);
 
 	for (;;) {
 		int r;
 
-		if (ks__rwlock_read_lockable(state)) {
+		if (ks_rwlock_read_lockable(state, prefer_readers)) {
 			/* acquire: pairs with the release of the last write unlock */
 			if (atomic_compare_exchange_weak_explicit(&rw->state, &state,
 								  state + KS_RWLOCK_READER,
@@ -129,8 +139,8 @@ static int ks_rwlock_read_contended(struct ks_rwlock *rw, const struct ks_deadli
 				continue;
 			state |= KS_RWLOCK_READERS_WAITING;
 		}
-		r = ks_futex_wait_bits(&rw->state, state, ks_deadline_ts(d), rw->flags,
-				       KS_RWLOCK_WAKE_READERS);
+		r = ks_futex_wait_until_bits(&rw->state, state, d, rw->flags,
+					     KS_RWLOCK_WAKE_READERS);
 		if (r == -ETIMEDOUT)
 			return -ETIMEDOUT;
 		/* 0, -EAGAIN, -EINTR: look again; the deadline is absolute */
@@ -167,8 +177,8 @@ static int ks_rwlock_write_contended(struct ks_rwlock *rw, const struct ks_deadl
 			state |= KS_RWLOCK_WRITERS_WAITING;
 		}
 		others = KS_RWLOCK_WRITERS_WAITING;
-		r = ks_futex_wait_bits(&rw->state, state, ks_deadline_ts(d), rw->flags,
-				       KS_RWLOCK_WAKE_WRITERS);
+		r = ks_futex_wait_until_bits(&rw->state, state, d, rw->flags,
+					     KS_RWLOCK_WAKE_WRITERS);
 		if (r == -ETIMEDOUT)
 			goto timed_out;
 		/* 0, -EAGAIN, -EINTR: look again; the deadline is absolute */
@@ -196,7 +206,7 @@ int ks__rwlock_read_lock_slow(struct ks_rwlock *rw, int64_t timeout_ns)
 	ks_rwlock_deadline(&d, timeout_ns);
 	if (d.now)
 		return ks_rwlock_read_trylock(rw) ? 0 : -ETIMEDOUT;
-	return ks_rwlock_read_contended(rw, &d);
+	return ks_rwlock_read_contended(rw, &d, false);
 }
 
 int ks__rwlock_write_lock_slow(struct ks_rwlock *rw, int64_t timeout_ns)
@@ -207,6 +217,43 @@ int ks__rwlock_write_lock_slow(struct ks_rwlock *rw, int64_t timeout_ns)
 	if (d.now)
 		return ks_rwlock_write_trylock(rw) ? 0 : -ETIMEDOUT;
 	return ks_rwlock_write_contended(rw, &d);
+}
+
+bool ks__rwlock_read_trylock_prefer_readers(struct ks_rwlock *rw)
+{
+	uint32_t state = atomic_load_explicit(&rw->state, memory_order_relaxed);
+
+	while (ks_rwlock_read_lockable(state, true)) {
+		/* acquire: pairs with the release of the last write unlock */
+		if (atomic_compare_exchange_weak_explicit(&rw->state, &state,
+							  state + KS_RWLOCK_READER,
+							  memory_order_acquire,
+							  memory_order_relaxed))
+			return true;
+	}
+	return false;
+}
+
+int ks__rwlock_read_lock_until(struct ks_rwlock *rw, const struct ks_deadline *d,
+			       bool prefer_readers)
+{
+	if (prefer_readers ? ks__rwlock_read_trylock_prefer_readers(rw) : ks_rwlock_read_trylock(rw))
+		return 0;
+	if ((atomic_load_explicit(&rw->state, memory_order_relaxed) & KS_RWLOCK_MASK) ==
+	    KS_RWLOCK_MAX_READERS)
+		return -EAGAIN;
+	if (d->now)
+		return -ETIMEDOUT;
+	return ks_rwlock_read_contended(rw, d, prefer_readers);
+}
+
+int ks__rwlock_write_lock_until(struct ks_rwlock *rw, const struct ks_deadline *d)
+{
+	if (ks_rwlock_write_trylock(rw))
+		return 0;
+	if (d->now)
+		return -ETIMEDOUT;
+	return ks_rwlock_write_contended(rw, d);
 }
 
 /* Does `state` show a hold of the kind `held` (KS_RWLOCK_READER or KS_RWLOCK_WRITER)? */

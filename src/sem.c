@@ -18,6 +18,9 @@
 #include "deadline.h"
 #include "futex.h"
 #include "spin.h"
+#include "until.h"
+
+#include <pthread.h>
 
 #include <ksync/sem.h>
 
@@ -59,19 +62,17 @@ static uint64_t ks_sem_spin(struct ks_sem *s)
 	return w;
 }
 
-/* Register, sleep, take a token and unregister: 0, or -ETIMEDOUT once the deadline passed. */
-static int ks_sem_down_contended(struct ks_sem *s, const struct ks_deadline *d)
+/*
+ * Registered as a waiter (w is the word after that): sleep, then take a token and unregister in
+ * one CAS; or, once the deadline passed or a signal handler interrupted a KS_WAIT_INTR wait,
+ * unregister without a token (a token that is there is still taken).
+ */
+static int ks_sem_sleep(struct ks_sem *s, const struct ks_deadline *d, uint64_t w)
 {
 	_Atomic uint32_t *futex = ks__sem_futex(s);
-	bool expired = false;
-	uint64_t w;
+	int give_up = 0;
 	int r;
 
-	if ((ks_sem_spin(s) & KS_SEM_VALUE_MASK) && ks_sem_trydown(s))
-		return 0;
-	/* relaxed: ordered against up()'s CAS by the word's modification order alone */
-	w = atomic_fetch_add_explicit(&s->word, KS_SEM_ONE_WAITER, memory_order_relaxed) +
-	    KS_SEM_ONE_WAITER;
 	for (;;) {
 		if (w & KS_SEM_VALUE_MASK) {
 			/* acquire: pairs with the release in ks_sem_up_n() */
@@ -82,21 +83,66 @@ static int ks_sem_down_contended(struct ks_sem *s, const struct ks_deadline *d)
 				return 0;
 			continue;
 		}
-		if (expired) {
+		if (give_up) {
 			if (atomic_compare_exchange_weak_explicit(&s->word, &w,
 								  w - KS_SEM_ONE_WAITER,
 								  memory_order_relaxed,
 								  memory_order_relaxed))
-				return -ETIMEDOUT;
+				return give_up;
 			continue;
 		}
-		r = ks_futex_wait(futex, 0, ks_deadline_ts(d), s->flags);
+		r = ks_futex_wait_until(futex, 0, d, s->flags);
 
 		/* 0 (woken), -EAGAIN (a token came), -EINTR: look again, same deadline */
 		if (r == -ETIMEDOUT || (r != 0 && ks_deadline_expired(d)))
-			expired = true;
+			give_up = -ETIMEDOUT;
+		else if (r == -EINTR && (d->wait & KS_WAIT_INTR))
+			give_up = -EINTR;
 		w = atomic_load_explicit(&s->word, memory_order_relaxed);
 	}
+}
+
+/*
+ * A waiter cancelled in its sleep leaves the waiters. The wake-up it was sleeping for may have
+ * come just before: if tokens remain and others wait, it passes one wake on (POSIX: a cancelled
+ * waiter must not consume what another could have taken).
+ */
+static void ks_sem_cancelled(void *arg)
+{
+	struct ks_sem *s = arg;
+	uint64_t w = atomic_fetch_sub_explicit(&s->word, KS_SEM_ONE_WAITER, memory_order_relaxed) -
+		     KS_SEM_ONE_WAITER;
+
+	if ((w & KS_SEM_VALUE_MASK) && (w >> KS_SEM_WAITER_SHIFT))
+		ks__sem_wake(ks__sem_futex(s), 1, s->flags);
+}
+
+/* Register, sleep, take a token and unregister: 0, or -ETIMEDOUT once the deadline passed. */
+static int ks_sem_down_contended(struct ks_sem *s, const struct ks_deadline *d)
+{
+	uint64_t w;
+	int r;
+
+	if ((ks_sem_spin(s) & KS_SEM_VALUE_MASK) && ks_sem_trydown(s))
+		return 0;
+	/* relaxed: ordered against up()'s CAS by the word's modification order alone */
+	w = atomic_fetch_add_explicit(&s->word, KS_SEM_ONE_WAITER, memory_order_relaxed) +
+	    KS_SEM_ONE_WAITER;
+	if (!(d->wait & KS_WAIT_CANCEL))
+		return ks_sem_sleep(s, d, w);
+	pthread_cleanup_push(ks_sem_cancelled, s);
+	r = ks_sem_sleep(s, d, w);
+	pthread_cleanup_pop(0);
+	return r;
+}
+
+int ks__sem_down_until(struct ks_sem *s, const struct ks_deadline *d)
+{
+	if (ks_sem_trydown(s))
+		return 0;
+	if (d->now)
+		return -ETIMEDOUT;
+	return ks_sem_down_contended(s, d);
 }
 
 void ks__sem_down_slow(struct ks_sem *s)
