@@ -35,4 +35,11 @@ int ks__rwlock_write_lock_until(struct ks_rwlock *rw, const struct ks_deadline *
 /* 0, -ETIMEDOUT, -EINTR (KS_WAIT_INTR). A cancelled waiter leaves the waiters first. */
 int ks__sem_down_until(struct ks_sem *s, const struct ks_deadline *d);
 
+/*
+ * ks_once's algorithm on a bare, process-private 32-bit word (KS_ONCE_* states; 0 is
+ * KS_ONCE_INCOMPLETE): pthread_once_t has room for no more. Without the owner field, fn calling
+ * it on the same word waits for itself, as POSIX allows. 0, or -EINVAL (a word in no valid state).
+ */
+int ks__once_word(_Atomic uint32_t *state, void (*fn)(void));
+
 #endif /* KSYNC_SRC_UNTIL_H */

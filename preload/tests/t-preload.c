@@ -680,6 +680,43 @@ static void test_raw_clone(void)
 	munmap(stack, size);
 }
 
+/* ---- once ------------------------------------------------------------------------------------- */
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static _Atomic int once_runs;
+
+static void once_exits_first_time(void)
+{
+	if (atomic_fetch_add(&once_runs, 1) == 0)
+		pthread_exit(NULL);	/* as if cancelled in the init routine */
+}
+
+static void *call_once(void *arg)
+{
+	(void)arg;
+	return (void *)(intptr_t)pthread_once(&once, once_exits_first_time);
+}
+
+static void test_once(void)
+{
+	static pthread_once_t plain = PTHREAD_ONCE_INIT;
+	static _Atomic int plain_runs;
+	pthread_t th[4];
+	void *r;
+
+	tap_phase("once");
+	pthread_join(tap_thread(call_once, NULL), &r);
+	is(atomic_load(&once_runs), 1, "an init routine that exits ...");
+	for (int i = 0; i < 4; i++)
+		th[i] = tap_thread(call_once, NULL);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	is(atomic_load(&once_runs), 2, "... leaves the once as if never called: it runs again, once");
+	void inc(void) { atomic_fetch_add(&plain_runs, 1); }
+	is(pthread_once(&plain, inc) + pthread_once(&plain, inc), 0, "pthread_once");
+	is(atomic_load(&plain_runs), 1, "runs its routine once");
+}
+
 /* ---- bad input ----------------------------------------------------------------------------------- */
 
 static void test_bad_input(void)
@@ -741,6 +778,7 @@ int main(int argc, char **argv)
 	test_sem();
 	test_robust();
 	test_fork();
+	test_once();
 	test_dlopen(dir);
 	test_raw_clone();
 	test_bad_input();
