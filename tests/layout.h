@@ -35,7 +35,7 @@
 	X(ks_barrier, arg) X(ks_barrier, flags)					\
 	X(ks_thread, state) X(ks_thread, pid) X(ks_thread, fn) X(ks_thread, arg)	\
 	X(ks_thread, ret)							\
-	X(ks_spinlock, next) X(ks_spinlock, owner)				\
+	X(ks_spinlock, tickets)							\
 	X(ks_mcs, tail) X(ks_mcs_node, next) X(ks_mcs_node, state)		\
 	X(ks_rwlock, state) X(ks_rwlock, flags)					\
 	X(ks_seqcount, sequence) X(ks_seqlock, seqcount) X(ks_seqlock, lock)	\

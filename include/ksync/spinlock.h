@@ -24,61 +24,88 @@
 
 KS_BEGIN_DECLS
 
+/*
+ * One 32-bit word, as the kernel's arch_spinlock_t was: the ticket being served in the low half,
+ * the next ticket to hand out in the high half. One word is what pthread_spinlock_t has room for
+ * (the interposer, preload/), and it lets trylock and unlock see both halves in one load. Tickets
+ * are 16 bits: at most 65535 threads may wait at once (the kernel's limit too).
+ */
 struct ks_spinlock {
-	KS_ATOMIC(uint32_t) next;
-	KS_ATOMIC(uint32_t) owner;
+	KS_ATOMIC(uint32_t) tickets;	/* owner | next << 16 */
 };
 
-#define KS_SPINLOCK_INIT { 0, 0 }
+#define KS_SPINLOCK_NEXT_ONE	0x10000u	/* one ticket handed out */
+#define KS_SPINLOCK_INIT { 0 }
+
+static inline uint16_t ks__spinlock_owner(uint32_t tickets)
+{
+	return (uint16_t)tickets;
+}
+
+static inline uint16_t ks__spinlock_next(uint32_t tickets)
+{
+	return (uint16_t)(tickets >> 16);
+}
 
 /* KS_SHARED is accepted and changes nothing: a spinlock never calls the kernel. */
 static inline void ks_spinlock_init(struct ks_spinlock *lock, unsigned flags)
 {
 	(void)flags;
-	atomic_init(&lock->next, 0);
-	atomic_init(&lock->owner, 0);
+	atomic_init(&lock->tickets, 0);
 }
 
 static inline void ks_spinlock_lock(struct ks_spinlock *lock)
 {
 	/* relaxed: a ticket orders nothing; the acquire is the load that sees it served */
-	uint32_t ticket = atomic_fetch_add_explicit(&lock->next, 1, memory_order_relaxed);
+	uint16_t ticket = ks__spinlock_next(atomic_fetch_add_explicit(&lock->tickets,
+								       KS_SPINLOCK_NEXT_ONE,
+								       memory_order_relaxed));
 
-	/* acquire: pairs with the release store of owner in ks_spinlock_unlock() */
-	while (atomic_load_explicit(&lock->owner, memory_order_acquire) != ticket)
+	/* acquire: pairs with the release CAS of the owner half in ks_spinlock_unlock() */
+	while (ks__spinlock_owner(atomic_load_explicit(&lock->tickets, memory_order_acquire)) !=
+	       ticket)
 		ks_cpu_relax();
 }
 
 /* Takes the lock only if nobody holds it or waits for it; never spins. */
 static inline bool ks_spinlock_trylock(struct ks_spinlock *lock)
 {
-	/* acquire: pairs with the release store of owner in ks_spinlock_unlock() */
-	uint32_t owner = atomic_load_explicit(&lock->owner, memory_order_acquire);
+	uint32_t t = atomic_load_explicit(&lock->tickets, memory_order_relaxed);
 
-	/*
-	 * next == owner means free. owner cannot move while next == owner (only a holder moves
-	 * it), so if the CAS succeeds our ticket is the one being served.
-	 */
-	return atomic_compare_exchange_strong_explicit(&lock->next, &owner, owner + 1,
-						       memory_order_relaxed, memory_order_relaxed);
+	/* free (next == owner) and unchanged since: our ticket is the one being served */
+	if (ks__spinlock_owner(t) != ks__spinlock_next(t))
+		return false;
+	/* acquire: pairs with the release CAS in ks_spinlock_unlock() */
+	return atomic_compare_exchange_strong_explicit(&lock->tickets, &t,
+						       t + KS_SPINLOCK_NEXT_ONE,
+						       memory_order_acquire, memory_order_relaxed);
 }
 
-/* 0; -EPERM if it was not locked (nothing changes). Any thread may unlock. */
+/*
+ * 0; -EPERM if it was not locked (nothing changes). Any thread may unlock. The owner half moves
+ * by a CAS on the word, as lockers may take tickets meanwhile: the kernel increments the half
+ * alone, which C11 cannot express on one atomic object.
+ */
 static inline int ks_spinlock_unlock(struct ks_spinlock *lock)
 {
-	uint32_t owner = atomic_load_explicit(&lock->owner, memory_order_relaxed);
+	uint32_t t = atomic_load_explicit(&lock->tickets, memory_order_relaxed);
+	uint32_t next;
 
-	if (ks_unlikely(owner == atomic_load_explicit(&lock->next, memory_order_relaxed)))
-		return -EPERM;
-	/* release: pairs with the acquire load of the next ticket holder */
-	atomic_store_explicit(&lock->owner, owner + 1, memory_order_release);
+	do {
+		if (ks_unlikely(ks__spinlock_owner(t) == ks__spinlock_next(t)))
+			return -EPERM;
+		next = (t & 0xffff0000u) | (uint16_t)(ks__spinlock_owner(t) + 1);
+		/* release: pairs with the acquire load of the next ticket holder */
+	} while (!atomic_compare_exchange_weak_explicit(&lock->tickets, &t, next,
+							memory_order_release, memory_order_relaxed));
 	return 0;
 }
 
 static inline bool ks_spinlock_is_locked(const struct ks_spinlock *lock)
 {
-	return atomic_load_explicit(&lock->owner, memory_order_relaxed) !=
-	       atomic_load_explicit(&lock->next, memory_order_relaxed);
+	uint32_t t = atomic_load_explicit(&lock->tickets, memory_order_relaxed);
+
+	return ks__spinlock_owner(t) != ks__spinlock_next(t);
 }
 
 KS_END_DECLS

@@ -680,6 +680,44 @@ static void test_raw_clone(void)
 	munmap(stack, size);
 }
 
+/* ---- spinlocks ---------------------------------------------------------------------------------- */
+
+static pthread_spinlock_t spin;
+static long spin_count;
+
+static void *spin_up(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < 20000; i++) {
+		pthread_spin_lock(&spin);
+		spin_count++;
+		pthread_spin_unlock(&spin);
+	}
+	return NULL;
+}
+
+static void test_spin(void)
+{
+	pthread_t th[2];
+
+	tap_phase("spin");
+	is(pthread_spin_init(&spin, PTHREAD_PROCESS_PRIVATE), 0, "pthread_spin_init");
+	is(pthread_spin_lock(&spin), 0, "pthread_spin_lock");
+	is(pthread_spin_trylock(&spin), EBUSY, "trylock while held: EBUSY");
+	if (ksync_mode)
+		ok(word_at((const void *)&spin, 0) == 0x10000u, "the spinlock is ksync's ticket pair (next 1, owner 0)");
+	else
+		tap_skip(1, "passthrough: glibc's layout");
+	is(pthread_spin_unlock(&spin), 0, "pthread_spin_unlock");
+	ksync_only(is(pthread_spin_unlock(&spin), EPERM, "unlock when unlocked: EPERM"));
+	for (int i = 0; i < 2; i++)
+		th[i] = tap_thread(spin_up, NULL);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	is(spin_count, 40000, "2 threads: no increment lost");
+	is(pthread_spin_destroy(&spin), 0, "pthread_spin_destroy");
+}
+
 /* ---- once ------------------------------------------------------------------------------------- */
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -778,6 +816,7 @@ int main(int argc, char **argv)
 	test_sem();
 	test_robust();
 	test_fork();
+	test_spin();
 	test_once();
 	test_dlopen(dir);
 	test_raw_clone();
