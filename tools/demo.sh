@@ -7,6 +7,7 @@
 #   2. the downloader, sequential vs threads (I/O-bound), if tools/fetch/ builds it
 #   3. the matrix in every mode (CPU-bound), with and without the emulated GIL
 #   4. make bench-quick, if bench/ provides it
+#   5. the course's Python programs under ksync-run (make demo-preload), if preload/ provides it
 
 O=${O:-build}
 MAKE=${MAKE:-make}
@@ -22,10 +23,10 @@ has_rule() {	# has_rule TARGET: the Makefile knows how to make TARGET
 	$MAKE -s -n "$1" >/dev/null 2>&1
 }
 
-step "1/4  The tour: one example per primitive of the course"
+step "1/5  The tour: one example per primitive of the course"
 "$O/tools/ksync-tour" || failed="$failed tour"
 
-step "2/4  I/O-bound: the downloader, sequential vs threads"
+step "2/5  I/O-bound: the downloader, sequential vs threads"
 fetch="skipped"
 fetch_out="$O/tools/demo-fetch.txt"
 if has_rule "$FETCH_BIN"; then
@@ -41,17 +42,24 @@ else
 	echo "(skipped: nothing builds $FETCH_BIN in this tree yet)"
 fi
 
-step "3/4  CPU-bound: the matrix, with threads, processes and an emulated GIL"
+step "3/5  CPU-bound: the matrix, with threads, processes and an emulated GIL"
 matrix_out="$O/tools/demo-matrix.txt"
 { "$O/tools/ksync-matrix" $DEMO_MATRIX_ARGS 2>&1; echo "exit $?"; } | tee "$matrix_out" |
 	grep -v '^exit '
 grep -qx 'exit 0' "$matrix_out" || failed="$failed matrix"
 
-step "4/4  Contention benchmarks (make bench-quick)"
+step "4/5  Contention benchmarks (make bench-quick)"
 if has_rule bench-quick; then
 	$MAKE -s bench-quick || failed="$failed bench-quick"
 else
 	echo "(skipped: no bench-quick target in this tree yet)"
+fi
+
+step "5/5  The course's Python programs, unmodified, on ksync (ksync-run)"
+if has_rule demo-preload; then
+	$MAKE -s demo-preload || failed="$failed ksync-run"
+else
+	echo "(skipped: no demo-preload target in this tree yet)"
 fi
 
 # The speedup column of a mode's last row in the matrix table.
