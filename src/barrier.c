@@ -33,6 +33,7 @@
 #include "deadline.h"
 #include "futex.h"
 #include "spin.h"
+#include "until.h"
 
 #include <ksync/barrier.h>
 
@@ -51,8 +52,7 @@ static unsigned ks_barrier_spin_limit(unsigned parties)
 	return cpus > 0 && parties <= (unsigned long)cpus ? KS_SPIN_LIMIT : 0;
 }
 
-int ks_barrier_init(struct ks_barrier *b, unsigned parties, int (*action)(void *), void *arg,
-		    unsigned flags)
+int ks__barrier_core_init(struct ks_barrier_core *b, unsigned parties, unsigned flags)
 {
 	if (parties == 0 || parties > INT_MAX)	/* the index is returned as an int */
 		return -EINVAL;
@@ -61,21 +61,27 @@ int ks_barrier_init(struct ks_barrier *b, unsigned parties, int (*action)(void *
 	atomic_init(&b->count, 0);
 	b->parties = parties;
 	b->spin = ks_barrier_spin_limit(parties);
-	b->action = action;
-	b->arg = arg;
 	b->flags = flags & KS_SHARED;
 	return 0;
 }
 
+int ks_barrier_init(struct ks_barrier *b, unsigned parties, int (*action)(void *), void *arg,
+		    unsigned flags)
+{
+	b->action = action;
+	b->arg = arg;
+	return ks__barrier_core_init(&b->core, parties, flags);
+}
+
 /* After a change of the word from `old`: wake everyone if someone may sleep. Address only. */
-static void ks_barrier_wake(struct ks_barrier *b, uint32_t old, unsigned flags)
+static void ks_barrier_wake(struct ks_barrier_core *b, uint32_t old, unsigned flags)
 {
 	if (old & KS_BARRIER_SLEEPERS)
 		ks_futex_wake(&b->seq, INT_MAX, flags);
 }
 
 /* Lock held: opens the next generation, clearing every flag. Returns the old word. */
-static uint32_t ks_barrier_advance(struct ks_barrier *b)
+static uint32_t ks_barrier_advance(struct ks_barrier_core *b)
 {
 	uint32_t s = atomic_load_explicit(&b->seq, memory_order_relaxed);
 
@@ -89,7 +95,7 @@ static uint32_t ks_barrier_advance(struct ks_barrier *b)
 }
 
 /* Lock held: sets the word to `set` bits and clears `clear`; returns the old word, 0 if same. */
-static uint32_t ks_barrier_flag(struct ks_barrier *b, uint32_t set, uint32_t clear)
+static uint32_t ks_barrier_flag(struct ks_barrier_core *b, uint32_t set, uint32_t clear)
 {
 	uint32_t s = atomic_load_explicit(&b->seq, memory_order_relaxed);
 
@@ -102,13 +108,13 @@ static uint32_t ks_barrier_flag(struct ks_barrier *b, uint32_t set, uint32_t cle
 }
 
 /* Lock held: breaks the barrier (and cancels a pending reset, as Python's abort does). */
-static uint32_t ks_barrier_break(struct ks_barrier *b)
+static uint32_t ks_barrier_break(struct ks_barrier_core *b)
 {
 	return ks_barrier_flag(b, KS_BARRIER_BROKEN, KS_BARRIER_RESETTING);
 }
 
 /* Lock held: a thread of the broken generation leaves; the last one finishes a pending reset. */
-static uint32_t ks_barrier_leave(struct ks_barrier *b)
+static uint32_t ks_barrier_leave(struct ks_barrier_core *b)
 {
 	unsigned n = atomic_load_explicit(&b->count, memory_order_relaxed) - 1;
 
@@ -122,7 +128,7 @@ static uint32_t ks_barrier_leave(struct ks_barrier *b)
  * Sleeps while the word still reads `s` (with SLEEPERS set, so that its next change wakes us).
  * 0 when it may have changed (the caller reads it again); -ETIMEDOUT once the deadline passed.
  */
-static int ks_barrier_sleep(struct ks_barrier *b, uint32_t s, const struct ks_deadline *d)
+static int ks_barrier_sleep(struct ks_barrier_core *b, uint32_t s, const struct ks_deadline *d)
 {
 	int r;
 
@@ -140,12 +146,13 @@ static int ks_barrier_sleep(struct ks_barrier *b, uint32_t s, const struct ks_de
 }
 
 /* Lock held, by the last arrival: runs the action and releases the generation. Unlocks. */
-static int ks_barrier_release(struct ks_barrier *b, unsigned index, unsigned flags)
+static int ks_barrier_release(struct ks_barrier_core *b, const struct ks_barrier *whole,
+			      unsigned index, unsigned flags)
 {
 	uint32_t old;
 	int ret = (int)index;
 
-	if (b->action && b->action(b->arg)) {
+	if (whole && whole->action && whole->action(whole->arg)) {
 		old = ks_barrier_break(b);
 		ks_barrier_leave(b);	/* the barrier was whole: no reset to finish */
 		ret = -EPIPE;
@@ -158,7 +165,7 @@ static int ks_barrier_release(struct ks_barrier *b, unsigned index, unsigned fla
 }
 
 /* Lock held, by a waiter of `gen` whose deadline passed: pass, -EPIPE or break. Unlocks. */
-static int ks_barrier_time_out(struct ks_barrier *b, uint32_t gen, unsigned index, unsigned flags)
+static int ks_barrier_time_out(struct ks_barrier_core *b, uint32_t gen, unsigned index, unsigned flags)
 {
 	uint32_t s = atomic_load_explicit(&b->seq, memory_order_relaxed);
 	uint32_t old = 0;
@@ -179,7 +186,9 @@ static int ks_barrier_time_out(struct ks_barrier *b, uint32_t gen, unsigned inde
 	return ret;
 }
 
-static int ks_barrier_wait_deadline(struct ks_barrier *b, const struct ks_deadline *d)
+/* `whole`: the ks_barrier around b, for its action; NULL for a bare core (no action). */
+static int ks_barrier_wait_deadline(struct ks_barrier_core *b, const struct ks_barrier *whole,
+				    const struct ks_deadline *d)
 {
 	unsigned flags = b->flags;
 	unsigned index;
@@ -202,7 +211,7 @@ static int ks_barrier_wait_deadline(struct ks_barrier *b, const struct ks_deadli
 	index = atomic_load_explicit(&b->count, memory_order_relaxed);
 	atomic_store_explicit(&b->count, index + 1, memory_order_relaxed);
 	if (index + 1 == b->parties)
-		return ks_barrier_release(b, index, flags);
+		return ks_barrier_release(b, whole, index, flags);
 	gen = s & KS_BARRIER_GEN_MASK;
 	if (d->now)
 		return ks_barrier_time_out(b, gen, index, flags);
@@ -234,7 +243,7 @@ int ks_barrier_wait(struct ks_barrier *b)
 	struct ks_deadline forever;
 
 	ks_deadline_forever(&forever);
-	return ks_barrier_wait_deadline(b, &forever);
+	return ks_barrier_wait_deadline(&b->core, b, &forever);
 }
 
 int ks_barrier_wait_timeout(struct ks_barrier *b, int64_t timeout_ns)
@@ -242,10 +251,18 @@ int ks_barrier_wait_timeout(struct ks_barrier *b, int64_t timeout_ns)
 	struct ks_deadline d;
 	int r = ks_deadline_init(&d, timeout_ns);
 
-	return r ? r : ks_barrier_wait_deadline(b, &d);
+	return r ? r : ks_barrier_wait_deadline(&b->core, b, &d);
 }
 
-void ks_barrier_abort(struct ks_barrier *b)
+int ks__barrier_core_wait(struct ks_barrier_core *b)
+{
+	struct ks_deadline forever;
+
+	ks_deadline_forever(&forever);
+	return ks_barrier_wait_deadline(b, NULL, &forever);
+}
+
+static void ks_barrier_core_abort(struct ks_barrier_core *b)
 {
 	unsigned flags = b->flags;
 	uint32_t old;
@@ -256,8 +273,14 @@ void ks_barrier_abort(struct ks_barrier *b)
 	ks_barrier_wake(b, old, flags);
 }
 
-void ks_barrier_reset(struct ks_barrier *b)
+void ks_barrier_abort(struct ks_barrier *b)
 {
+	ks_barrier_core_abort(&b->core);
+}
+
+void ks_barrier_reset(struct ks_barrier *whole)
+{
+	struct ks_barrier_core *b = &whole->core;
 	unsigned flags = b->flags;
 	uint32_t old;
 

@@ -12,6 +12,7 @@
 
 #include "deadline.h"
 
+#include <ksync/barrier.h>
 #include <ksync/mutex.h>
 #include <ksync/rmutex.h>
 #include <ksync/rwlock.h>
@@ -41,5 +42,13 @@ int ks__sem_down_until(struct ks_sem *s, const struct ks_deadline *d);
  * it on the same word waits for itself, as POSIX allows. 0, or -EINVAL (a word in no valid state).
  */
 int ks__once_word(_Atomic uint32_t *state, void (*fn)(void));
+
+/*
+ * ks_barrier's algorithm on its core alone (no action): what fits POSIX's 32-byte
+ * pthread_barrier_t. Init: 0, or -EINVAL (parties 0 or above INT_MAX). Wait: the arrival index,
+ * parties - 1 for the last to arrive (the one that releases the others).
+ */
+int ks__barrier_core_init(struct ks_barrier_core *b, unsigned parties, unsigned flags);
+int ks__barrier_core_wait(struct ks_barrier_core *b);
 
 #endif /* KSYNC_SRC_UNTIL_H */

@@ -15,8 +15,8 @@
 
 #define KS_LAYOUT_TYPES(X)							\
 	X(ks_mutex) X(ks_rmutex) X(ks_cond) X(ks_cond_lock_ops) X(ks_sem)	\
-	X(ks_event) X(ks_barrier) X(ks_thread) X(ks_spinlock) X(ks_mcs)		\
-	X(ks_mcs_node) X(ks_rwlock)						\
+	X(ks_event) X(ks_barrier) X(ks_barrier_core) X(ks_thread) X(ks_spinlock)	\
+	X(ks_mcs) X(ks_mcs_node) X(ks_rwlock)					\
 	X(ks_seqcount) X(ks_seqlock) X(ks_once) X(ks_llist_node) X(ks_llist_head)	\
 	X(ks_ring_cell) X(ks_ring_waitq) X(ks_ring) X(ks_work)			\
 	X(ks_robust_mutex) X(ks_robust_entry) X(ks__robust_head) X(ks_pi_mutex)
@@ -30,9 +30,9 @@
 	X(ks_cond_lock_ops, release) X(ks_cond_lock_ops, reacquire)		\
 	X(ks_sem, word) X(ks_sem, bound) X(ks_sem, flags)			\
 	X(ks_event, word) X(ks_event, flags)					\
-	X(ks_barrier, seq) X(ks_barrier, lock) X(ks_barrier, count)		\
-	X(ks_barrier, parties) X(ks_barrier, spin) X(ks_barrier, action)	\
-	X(ks_barrier, arg) X(ks_barrier, flags)					\
+	X(ks_barrier_core, seq) X(ks_barrier_core, lock) X(ks_barrier_core, count)	\
+	X(ks_barrier_core, parties) X(ks_barrier_core, spin) X(ks_barrier_core, flags)	\
+	X(ks_barrier, core) X(ks_barrier, action) X(ks_barrier, arg)		\
 	X(ks_thread, state) X(ks_thread, pid) X(ks_thread, fn) X(ks_thread, arg)	\
 	X(ks_thread, ret)							\
 	X(ks_spinlock, tickets)							\

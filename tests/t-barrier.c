@@ -106,7 +106,7 @@ static void test_basics(void)
 	is(ks_barrier_init(&b, (unsigned)INT32_MAX + 1, NULL, NULL, 0), -EINVAL,
 	   "more parties than an int can index: -EINVAL");
 	is(ks_barrier_init(&b, 1u << 20, NULL, NULL, 0), 0, "a million parties: 0");
-	is(b.spin, 0, "more parties than CPUs: waiters never spin");
+	is(b.core.spin, 0, "more parties than CPUs: waiters never spin");
 	is(ks_barrier_init(&b, 3, NULL, NULL, 0), 0, "3 parties: 0");
 	is(ks_barrier_parties(&b), 3, "parties() is 3");
 	is(ks_barrier_n_waiting(&b), 0, "n_waiting() is 0");
@@ -601,14 +601,14 @@ static void test_wrap(void)
 	memset(&x, 0, sizeof(x));
 	ks_barrier_init(&x.b, N, indices_action, &x, 0);
 	/* 3 generations before the 32-bit word wraps */
-	atomic_store(&x.b.seq, KS_BARRIER_GEN_MASK - 2 * KS_BARRIER_GEN_ONE);
+	atomic_store(&x.b.core.seq, KS_BARRIER_GEN_MASK - 2 * KS_BARRIER_GEN_ONE);
 	crew_start(&c, N, indices_main, &x);
 	crew_join(&c);
 	for (int r = 0; r < ROUNDS; r++)
 		full += atomic_load(&x.mask[r]) == (1u << N) - 1;
 	is(full, ROUNDS, "%d rounds across the generation's wrap, indices distinct each", ROUNDS);
 	is(atomic_load(&x.bad) + atomic_load(&x.late), 0, "no error, no early release");
-	is(atomic_load(&x.b.seq), (ROUNDS - 3) * KS_BARRIER_GEN_ONE,
+	is(atomic_load(&x.b.core.seq), (ROUNDS - 3) * KS_BARRIER_GEN_ONE,
 	   "the generation wrapped to %d", ROUNDS - 3);
 }
 
@@ -759,7 +759,7 @@ static void test_signals(void)
 
 	tap_phase("wait: spurious wake-ups");
 	for (int i = 0; i < 100; i++) {
-		tap_futex_poke(&b.seq);
+		tap_futex_poke(&b.core.seq);
 		if (i % 10 == 0)
 			tap_sleep_ms(1);
 	}
@@ -785,7 +785,7 @@ static void test_signals(void)
 	crew_start(&c, 1, timed_wait_main, &b);
 	member_asleep(&c.m[0]);
 	while (!atomic_load(&c.m[0].done))
-		tap_futex_poke(&b.seq);
+		tap_futex_poke(&b.core.seq);
 	crew_join(&c);
 	is(c.m[0].result, -ETIMEDOUT, "a waiter poked until its deadline: -ETIMEDOUT");
 	tap_timeout_ok(c.m[0].took_ns, 100 * MS, "wait_timeout with spurious wakes");

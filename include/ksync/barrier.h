@@ -22,15 +22,23 @@
 
 KS_BEGIN_DECLS
 
-struct ks_barrier {
+/*
+ * What the waits use: everything but the action, 28 bytes, so that POSIX's 32-byte
+ * pthread_barrier_t holds one (the interposer's barriers, preload/, have no action).
+ */
+struct ks_barrier_core {
 	KS_ATOMIC(uint32_t) seq;	/* the futex word, encoded as above */
 	struct ks_mutex lock;
 	KS_ATOMIC(unsigned) count;	/* arrivals in this generation; written under lock */
 	unsigned parties;
 	unsigned spin;			/* pause iterations before sleeping (0: never spin) */
+	uint32_t flags;			/* KS_SHARED */
+};
+
+struct ks_barrier {
+	struct ks_barrier_core core;
 	int (*action)(void *);
 	void *arg;
-	uint32_t flags;			/* KS_SHARED */
 };
 
 #define KS_BARRIER_BROKEN	0x1u
@@ -52,13 +60,13 @@ void ks_barrier_reset(struct ks_barrier *b);
 
 static inline unsigned ks_barrier_parties(const struct ks_barrier *b)
 {
-	return b->parties;
+	return b->core.parties;
 }
 
 /* Python's broken: true once broken, until a reset begins. */
 static inline bool ks_barrier_broken(const struct ks_barrier *b)
 {
-	uint32_t s = atomic_load_explicit(&b->seq, memory_order_relaxed);
+	uint32_t s = atomic_load_explicit(&b->core.seq, memory_order_relaxed);
 
 	return (s & (KS_BARRIER_BROKEN | KS_BARRIER_RESETTING)) == KS_BARRIER_BROKEN;
 }
@@ -66,9 +74,9 @@ static inline bool ks_barrier_broken(const struct ks_barrier *b)
 /* Threads waiting in the generation that is filling; 0 while broken or resetting. */
 static inline unsigned ks_barrier_n_waiting(const struct ks_barrier *b)
 {
-	if (atomic_load_explicit(&b->seq, memory_order_relaxed) & KS_BARRIER_BROKEN)
+	if (atomic_load_explicit(&b->core.seq, memory_order_relaxed) & KS_BARRIER_BROKEN)
 		return 0;
-	return atomic_load_explicit(&b->count, memory_order_relaxed);
+	return atomic_load_explicit(&b->core.count, memory_order_relaxed);
 }
 
 KS_END_DECLS

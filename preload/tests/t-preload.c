@@ -680,6 +680,75 @@ static void test_raw_clone(void)
 	munmap(stack, size);
 }
 
+/* ---- barriers ------------------------------------------------------------------------------------ */
+
+#define BARRIER_ROUNDS 300
+
+static pthread_barrier_t bar;
+static _Atomic int bar_serial, bar_round_max, bar_bad;
+
+static void *barrier_thread(void *arg)
+{
+	(void)arg;
+	for (int r = 0; r < BARRIER_ROUNDS; r++) {
+		int w;
+
+		/* nobody may be more than one round ahead of anybody */
+		if (atomic_fetch_add(&bar_round_max, 0) > r + 1)
+			atomic_fetch_add(&bar_bad, 1);
+		if (atomic_load(&bar_round_max) < r + 1)
+			atomic_store(&bar_round_max, r + 1);
+		w = pthread_barrier_wait(&bar);
+		if (w == PTHREAD_BARRIER_SERIAL_THREAD)
+			atomic_fetch_add(&bar_serial, 1);
+		else if (w != 0)
+			atomic_fetch_add(&bar_bad, 1);
+	}
+	return NULL;
+}
+
+static void test_barrier(void)
+{
+	pthread_barrierattr_t attr;
+	pthread_barrier_t b1, *shared = tap_shared_alloc(sizeof(*shared));
+	pthread_t th[4];
+	pid_t pid;
+
+	tap_phase("barrier");
+	is(pthread_barrier_init(&b1, NULL, 0), EINVAL, "a barrier of 0 threads: EINVAL");
+	is(pthread_barrier_init(&b1, NULL, 1), 0, "a barrier of 1");
+	if (ksync_mode)
+		is(word_at(&b1, 28), KSP_TAG, "the barrier is ksync's (tagged)");
+	else
+		tap_skip(1, "passthrough: glibc's layout");
+	is(pthread_barrier_wait(&b1), PTHREAD_BARRIER_SERIAL_THREAD, "its one waiter is serial");
+	is(pthread_barrier_destroy(&b1), 0, "destroy");
+	is(pthread_barrier_init(&bar, NULL, 4), 0, "a barrier of 4");
+	for (int i = 0; i < 4; i++)
+		th[i] = tap_thread(barrier_thread, NULL);
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	is(atomic_load(&bar_serial), BARRIER_ROUNDS, "one serial thread per round");
+	is(atomic_load(&bar_bad), 0, "nobody ran ahead of a round, every other return was 0");
+	is(pthread_barrier_destroy(&bar), 0, "destroy after the last round");
+
+	pthread_barrierattr_init(&attr);
+	pthread_barrierattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
+	is(pthread_barrier_init(shared, &attr, 2), 0, "a process-shared barrier of 2");
+	pid = fork();
+	if (pid == 0) {
+		int w = 0;
+
+		for (int r = 0; r < 100; r++)
+			w |= pthread_barrier_wait(shared) & ~PTHREAD_BARRIER_SERIAL_THREAD;
+		_exit(w ? 1 : 0);
+	}
+	for (int r = 0; r < 100; r++)
+		pthread_barrier_wait(shared);
+	ok(tap_wait_child(pid), "100 rounds with a child process");
+	pthread_barrierattr_destroy(&attr);
+}
+
 /* ---- spinlocks ---------------------------------------------------------------------------------- */
 
 static pthread_spinlock_t spin;
@@ -816,6 +885,7 @@ int main(int argc, char **argv)
 	test_sem();
 	test_robust();
 	test_fork();
+	test_barrier();
 	test_spin();
 	test_once();
 	test_dlopen(dir);
