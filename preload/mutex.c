@@ -277,6 +277,13 @@ KSP_EXPORT int pthread_mutex_setprioceiling(pthread_mutex_t *pm, int ceiling, in
 	return EINVAL;
 }
 
+KSP_ALIAS(__pthread_mutex_init, pthread_mutex_init, int,
+	  (pthread_mutex_t *, const pthread_mutexattr_t *));
+KSP_ALIAS(__pthread_mutex_destroy, pthread_mutex_destroy, int, (pthread_mutex_t *));
+KSP_ALIAS(__pthread_mutex_lock, pthread_mutex_lock, int, (pthread_mutex_t *));
+KSP_ALIAS(__pthread_mutex_trylock, pthread_mutex_trylock, int, (pthread_mutex_t *));
+KSP_ALIAS(__pthread_mutex_unlock, pthread_mutex_unlock, int, (pthread_mutex_t *));
+
 /* ---- the mutex side of a condition wait ------------------------------------------------------ */
 
 static int ksp_glibc_unlock(void *pm)

@@ -20,3 +20,5 @@ KSP_EXPORT int pthread_once(pthread_once_t *once, void (*fn)(void))
 		return 0;
 	return ksp_err(ks__once_word(state, fn));
 }
+
+KSP_ALIAS(__pthread_once, pthread_once, int, (pthread_once_t *, void (*)(void)));

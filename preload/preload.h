@@ -45,6 +45,18 @@
 
 #define KSP_EXPORT	__attribute__((visibility("default")))
 
+/*
+ * glibc also exports some calls as __pthread_* (GLIBC_2.2.5), which some libraries call
+ * directly: the same function under that name, so that they too reach ksync.
+ */
+#ifdef __clang__
+#define KSP_ALIAS(other, name, ret, args)					\
+	KSP_EXPORT ret other args __attribute__((alias(#name)))
+#else	/* gcc wants the alias to declare the target's attributes (nonnull, nothrow, …) */
+#define KSP_ALIAS(other, name, ret, args)					\
+	KSP_EXPORT ret other args __attribute__((alias(#name), copy(name)))
+#endif
+
 /* Written by our *_init functions beside the attributes ("ksyn"); cleared by *_destroy. */
 #define KSP_TAG		0x6e79736bu
 

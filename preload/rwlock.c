@@ -236,3 +236,12 @@ KSP_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *prw)
 {
 	return KSP_RWLOCK_CALL(prw, KSP_GLIBC(pthread_rwlock_unlock)(prw), ksp_rwlock_unlock(ksp__rw));
 }
+
+KSP_ALIAS(__pthread_rwlock_init, pthread_rwlock_init, int,
+	  (pthread_rwlock_t *, const pthread_rwlockattr_t *));
+KSP_ALIAS(__pthread_rwlock_destroy, pthread_rwlock_destroy, int, (pthread_rwlock_t *));
+KSP_ALIAS(__pthread_rwlock_rdlock, pthread_rwlock_rdlock, int, (pthread_rwlock_t *));
+KSP_ALIAS(__pthread_rwlock_tryrdlock, pthread_rwlock_tryrdlock, int, (pthread_rwlock_t *));
+KSP_ALIAS(__pthread_rwlock_wrlock, pthread_rwlock_wrlock, int, (pthread_rwlock_t *));
+KSP_ALIAS(__pthread_rwlock_trywrlock, pthread_rwlock_trywrlock, int, (pthread_rwlock_t *));
+KSP_ALIAS(__pthread_rwlock_unlock, pthread_rwlock_unlock, int, (pthread_rwlock_t *));

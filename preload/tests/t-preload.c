@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <semaphore.h>
 #include <sys/stat.h>
+#include <threads.h>
 
 #include "../../tests/tap.h"
 
@@ -798,7 +799,7 @@ static void once_exits_first_time(void)
 		pthread_exit(NULL);	/* as if cancelled in the init routine */
 }
 
-static void *call_once(void *arg)
+static void *call_once_thread(void *arg)
 {
 	(void)arg;
 	return (void *)(intptr_t)pthread_once(&once, once_exits_first_time);
@@ -812,16 +813,72 @@ static void test_once(void)
 	void *r;
 
 	tap_phase("once");
-	pthread_join(tap_thread(call_once, NULL), &r);
+	pthread_join(tap_thread(call_once_thread, NULL), &r);
 	is(atomic_load(&once_runs), 1, "an init routine that exits ...");
 	for (int i = 0; i < 4; i++)
-		th[i] = tap_thread(call_once, NULL);
+		th[i] = tap_thread(call_once_thread, NULL);
 	for (int i = 0; i < 4; i++)
 		pthread_join(th[i], NULL);
 	is(atomic_load(&once_runs), 2, "... leaves the once as if never called: it runs again, once");
 	void inc(void) { atomic_fetch_add(&plain_runs, 1); }
 	is(pthread_once(&plain, inc) + pthread_once(&plain, inc), 0, "pthread_once");
 	is(atomic_load(&plain_runs), 1, "runs its routine once");
+}
+
+/* ---- C11 threads, and glibc's __pthread_* names ----------------------------------------------------- */
+
+/* Only binaries linked long ago use these (compat versions, not linkable by name today). */
+__asm__(".symver old_mutex_init, __pthread_mutex_init@GLIBC_2.2.5");
+__asm__(".symver old_mutex_lock, __pthread_mutex_lock@GLIBC_2.2.5");
+__asm__(".symver old_mutex_unlock, __pthread_mutex_unlock@GLIBC_2.2.5");
+int old_mutex_init(pthread_mutex_t *m, const pthread_mutexattr_t *a);
+int old_mutex_lock(pthread_mutex_t *m);
+int old_mutex_unlock(pthread_mutex_t *m);
+
+static once_flag c11_once = ONCE_FLAG_INIT;
+static int c11_once_runs;
+
+static void c11_once_fn(void)
+{
+	c11_once_runs++;
+}
+
+static void test_c11(void)
+{
+	pthread_mutex_t pm;
+	mtx_t m;
+	cnd_t c;
+	struct timespec ts;
+
+	tap_phase("C11");
+	is(mtx_init(&m, mtx_timed | mtx_recursive), thrd_success, "mtx_init(recursive, timed)");
+	if (ksync_mode)
+		is(word_at(&m, 20), KSP_TAG, "an mtx_t is ksync's too");
+	else
+		tap_skip(1, "passthrough: glibc's layout");
+	is(mtx_lock(&m) + mtx_lock(&m), thrd_success, "mtx_lock twice (recursive)");
+	is(mtx_unlock(&m) + mtx_unlock(&m), thrd_success, "mtx_unlock twice");
+	is(cnd_init(&c), thrd_success, "cnd_init");
+	mtx_lock(&m);
+	ts = ts_in(CLOCK_REALTIME, 20000000);
+	is(cnd_timedwait(&c, &m, &ts), thrd_timedout, "cnd_timedwait: thrd_timedout");
+	is(mtx_trylock(&m), thrd_success, "the mutex is held again (recursive trylock)");
+	mtx_unlock(&m);
+	mtx_unlock(&m);
+	cnd_destroy(&c);
+	mtx_destroy(&m);
+	call_once(&c11_once, c11_once_fn);
+	call_once(&c11_once, c11_once_fn);
+	is(c11_once_runs, 1, "call_once");
+
+	is(old_mutex_init(&pm, NULL), 0, "__pthread_mutex_init (glibc's exported alias)");
+	if (ksync_mode)
+		is(word_at(&pm, 20), KSP_TAG, "reaches ksync");
+	else
+		tap_skip(1, "passthrough: glibc's layout");
+	is(old_mutex_lock(&pm) + pthread_mutex_trylock(&pm), EBUSY,
+	   "__pthread_mutex_lock and pthread_mutex_trylock see the same lock");
+	is(old_mutex_unlock(&pm), 0, "__pthread_mutex_unlock");
 }
 
 /* ---- bad input ----------------------------------------------------------------------------------- */
@@ -888,6 +945,7 @@ int main(int argc, char **argv)
 	test_barrier();
 	test_spin();
 	test_once();
+	test_c11();
 	test_dlopen(dir);
 	test_raw_clone();
 	test_bad_input();
