@@ -8,7 +8,7 @@ selection runs twice (glibc, then ksync), each case's outcome is read from regrt
 and the two lists must be equal: a case that passes under glibc and fails under ksync is a bug
 of ours, and so is the reverse (a test that cannot fail under ksync proves nothing).
 
-    check-python.py KSYNC_RUN [--python python3.11] [--out DIR]
+    check-python.py KSYNC_RUN [--python python3.11] [--out DIR] [--only GROUP]
 """
 import argparse
 import os
@@ -23,11 +23,11 @@ SUITES = ["test_threading", "test_thread", "test_threadsignals", "test_queue",
 # A bounded part of test_multiprocessing_fork: the synchronization primitives between processes
 # (named semaphores under the locks, process-shared conditions), not the whole 10-minute suite.
 MP_SUITE = "test_multiprocessing_fork"
-MP_MATCH = ["WithProcessesTestLock.*", "WithProcessesTestSemaphore.*",
-            "WithProcessesTestCondition.*", "WithProcessesTestEvent.*",
-            "WithProcessesTestBarrier.*", "WithProcessesTestQueue.*",
-            "WithThreadsTestLock.*", "WithThreadsTestCondition.*",
-            "WithThreadsTestSemaphore.*", "WithThreadsTestBarrier.*"]
+MP_MATCH = ["WithProcessesTestLock", "WithProcessesTestSemaphore", "WithProcessesTestCondition",
+            "WithProcessesTestEvent", "WithProcessesTestBarrier", "WithProcessesTestQueue",
+            "WithProcessesTestValue", "WithThreadsTestLock", "WithThreadsTestCondition",
+            "WithThreadsTestSemaphore", "WithThreadsTestEvent", "WithThreadsTestBarrier",
+            "WithThreadsTestQueue"]
 
 
 def run(label, prefix, python, args, xml_path, log_path):
@@ -66,6 +66,7 @@ def main():
     ap.add_argument("ksync_run")
     ap.add_argument("--python", default="/usr/bin/python3.11")
     ap.add_argument("--out", default="build/check-python")
+    ap.add_argument("--only", choices=["threading", MP_SUITE], help="run one group")
     opts = ap.parse_args()
     os.makedirs(opts.out, exist_ok=True)
     ksync = [os.path.abspath(opts.ksync_run), "--"]
@@ -73,6 +74,8 @@ def main():
                                                             for a in ("-m", m)])]
     same = True
     for name, args in groups:
+        if opts.only and name != opts.only:
+            continue
         print(f"{name}: {' '.join(args)}", flush=True)
         base = run("glibc", [], opts.python, args, f"{opts.out}/{name}-glibc.xml",
                    f"{opts.out}/{name}-glibc.log")
