@@ -8,6 +8,10 @@ selection runs twice (glibc, then ksync), each case's outcome is read from regrt
 and the two lists must be equal: a case that passes under glibc and fails under ksync is a bug
 of ours, and so is the reverse (a test that cannot fail under ksync proves nothing).
 
+Some of these tests measure time, and a busy machine can fail one of them in either run. So the
+cases that differ run again, alone, in both modes (RETRIES times): a difference that persists is
+reported, one that goes away is listed as a timing flake and does not fail the check.
+
     check-python.py KSYNC_RUN [--python python3.11] [--out DIR] [--only GROUP]
 """
 import argparse
@@ -54,6 +58,33 @@ def run(label, prefix, python, args, xml_path, log_path):
     return outcomes
 
 
+RETRIES = 2
+
+
+def retry(differing, prefix_ksync, opts, name):
+    """Runs the differing cases again in both modes; returns those that still differ."""
+    left = dict(differing)
+    for attempt in range(RETRIES):
+        if not left:
+            break
+        by_suite = {}
+        for case in left:
+            by_suite.setdefault(case.split(".")[1], []).append(case)
+        for suite, cases in by_suite.items():
+            args = [suite] + [a for c in cases for a in ("-m", c)]
+            tag = f"{name}-retry{attempt + 1}-{suite}"
+            base = run("glibc", [], opts.python, args, f"{opts.out}/{tag}-glibc.xml",
+                       f"{opts.out}/{tag}-glibc.log")
+            ks = run("ksync", prefix_ksync, opts.python, args, f"{opts.out}/{tag}-ksync.xml",
+                     f"{opts.out}/{tag}-ksync.log")
+            for case in cases:
+                if case in base and base.get(case) == ks.get(case):
+                    print(f"  timing flake, the same on retry: {case} "
+                          f"(first run: glibc {left[case][0]}, ksync {left[case][1]})")
+                    del left[case]
+    return left
+
+
 def tally(outcomes):
     counts = {}
     for o in outcomes.values():
@@ -85,11 +116,11 @@ def main():
         if not base:
             print("  no case ran under glibc: nothing to compare")
             same = False
-        for case in sorted(set(base) | set(ks)):
-            if base.get(case) != ks.get(case):
-                same = False
-                print(f"  DIFFERS {case}: glibc {base.get(case, 'absent')}, "
-                      f"ksync {ks.get(case, 'absent')}")
+        differing = {case: (base.get(case, "absent"), ks.get(case, "absent"))
+                     for case in sorted(set(base) | set(ks)) if base.get(case) != ks.get(case)}
+        for case, (b, k) in sorted(retry(differing, ksync, opts, name).items()):
+            same = False
+            print(f"  DIFFERS {case}: glibc {b}, ksync {k} (and again on {RETRIES} retries)")
     print("check-python: " + ("the same outcomes, case by case" if same else "DIFFERENT"))
     return 0 if same else 1
 
