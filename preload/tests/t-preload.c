@@ -451,9 +451,14 @@ static void on_alarm(int sig)
 	(void)sig;
 }
 
+static _Atomic int sem_waiter_done;
+
 static void *sem_wait_thread(void *p)
 {
-	return (void *)(intptr_t)(sem_wait(p) ? -errno : 0);
+	intptr_t r = sem_wait(p) ? -errno : 0;
+
+	atomic_store(&sem_waiter_done, 1);
+	return (void *)r;
 }
 
 static void *sem_wait_cancelled(void *p)
@@ -509,9 +514,13 @@ static void test_sem(void)
 	tap_phase("sem EINTR");
 	sem_init(&s, 0, 0);
 	sigaction(SIGUSR2, &sa, NULL);
+	atomic_store(&sem_waiter_done, 0);
 	th = tap_thread(sem_wait_thread, &s);
-	tap_sleep_ms(50);
-	pthread_kill(th, SIGUSR2);
+	/* until it returns: a signal that lands before it waits interrupts nothing */
+	for (int i = 0; i < 500 && !atomic_load(&sem_waiter_done); i++) {
+		pthread_kill(th, SIGUSR2);
+		tap_sleep_ms(10);
+	}
 	pthread_join(th, &ret);
 	is((intptr_t)ret, -EINTR, "sem_wait interrupted by a signal handler: EINTR");
 	sem_post(&s);
