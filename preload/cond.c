@@ -2,16 +2,15 @@
 /*
  * pthread_cond_* on ks_cond, in both of glibc's symbol versions.
  *
- *	offset  0	struct ks_cond (seq, nwaiters, flags)
- *	offset 36	attributes where glibc's __wrefs keeps them: bit 0 process-shared, bit 1
- *			CLOCK_MONOTONIC (else CLOCK_REALTIME)
- *	offset 40	KSP_TAG once our pthread_cond_init ran
+ *	offset  0	struct ks_cond (40 bytes)
+ *	offset 40	attributes: bit 0 process-shared, bit 1 CLOCK_MONOTONIC (else REALTIME)
+ *	offset 44	KSP_TAG once our pthread_cond_init ran
  *
  * PTHREAD_COND_INITIALIZER is all zeros: a ks_cond with no waiters, on CLOCK_REALTIME. The wait
- * is ks_cond's own, with the mutex's own kind (ks_mutex, ks_rmutex, or glibc's lock and unlock
- * for a mutex glibc implements), to an absolute deadline on the condition's clock, and as a
- * cancellation point: a waiter cancelled while it sleeps holds the mutex again before its
- * cleanup handlers run, and passes on a wake-up it may have taken.
+ * is ks_cond_wait_lock(), with the mutex's own kind (ks_mutex, ks_rmutex, or glibc's lock and
+ * unlock for a mutex glibc implements), to an absolute deadline on the condition's clock, and
+ * as a cancellation point (KS_COND_CANCELPOINT): a waiter cancelled while it sleeps holds the
+ * mutex again before its cleanup handlers run, and a signal it had been given goes to another.
  *
  * GLIBC_2.3.2 is the version every program built since 2003 uses. GLIBC_2.2.5 is the older ABI,
  * whose object is only guaranteed to hold a pointer: glibc allocates the real condition on first
@@ -30,18 +29,24 @@ static inline struct ksp_cond *ksp_cond(pthread_cond_t *pc)
 	return (struct ksp_cond *)(void *)pc;
 }
 
+/*
+ * Untagged: a static initializer (zeros), a condition glibc initialized, or garbage. glibc's
+ * __wrefs (offset 36, the high half of ks_cond's group generation, 0 in our use for 2^32
+ * generations) tells: process-shared bit set, glibc's; anything else there, not ours to touch.
+ */
 static enum ksp_cond_class ksp_cond_classify(struct ksp_cond *c)
 {
-	uint32_t attr;
+	uint32_t wrefs, attr;
 
 	if (ks_likely(atomic_load_explicit(&c->tag, memory_order_relaxed) == KSP_TAG))
 		return KSP_C_KSYNC;
+	memcpy(&wrefs, (const char *)c + KSP_GLIBC_COND_WREFS, sizeof(wrefs));
 	attr = atomic_load_explicit(&c->attr, memory_order_relaxed);
-	if (attr & KSP_COND_PSHARED)
+	if ((wrefs & KSP_COND_PSHARED) && !(wrefs & 4) && attr == 0)
 		return KSP_C_GLIBC;	/* a process-shared condition glibc initialized */
-	if (attr & ~KSP_COND_MONOTONIC)
-		return KSP_C_BAD;	/* destroyed, or glibc's with waiters: not ours to touch */
-	return KSP_C_KSYNC;		/* PTHREAD_COND_INITIALIZER, or initialized by glibc, idle */
+	if (wrefs || attr)
+		return KSP_C_BAD;	/* destroyed, never initialized, glibc's private one */
+	return KSP_C_KSYNC;		/* PTHREAD_COND_INITIALIZER */
 }
 
 static int ksp_cond_init(pthread_cond_t *pc, const pthread_condattr_t *cattr)
@@ -66,18 +71,33 @@ static int ksp_cond_init(pthread_cond_t *pc, const pthread_condattr_t *cattr)
 
 /*
  * POSIX lets a condition be destroyed as soon as no thread is blocked on it, for instance right
- * after a broadcast: the woken waiters may still be on their way out of ks_cond's wait, where
- * they touch the object once more. Wait for them; a waiter that is really blocked never leaves,
- * which is the caller's bug: after a grace period, EBUSY (POSIX's error for it) and no change.
+ * after a broadcast, while the woken waiters are still on their way out of ks_cond's wait, where
+ * they take its internal lock once more. glibc counts such waiters (__wrefs) and its destroy
+ * waits for them; ks_cond keeps no such count, so we wait for what it shows: no waiter left
+ * unsignaled, none that may still sleep, no signal left to consume, the internal lock free. A
+ * waiter that is really blocked never leaves, which is the caller's bug: after a grace period,
+ * EBUSY (POSIX's error for it) and no change.
  */
 #define KSP_COND_DESTROY_YIELDS	10000
+
+static bool ksp_cond_busy(struct ks_cond *c, bool *blocked)
+{
+	uint32_t word = atomic_load_explicit(&c->word, memory_order_acquire);
+
+	*blocked = word >= KS_COND_WAITER_ONE;
+	return *blocked || (word & KS_COND_LOCKED) ||
+	       __atomic_load_n(&c->sleepers[0], __ATOMIC_RELAXED) ||
+	       __atomic_load_n(&c->sleepers[1], __ATOMIC_RELAXED) ||
+	       __atomic_load_n(&c->g1_signals, __ATOMIC_RELAXED);
+}
 
 static int ksp_cond_destroy(pthread_cond_t *pc)
 {
 	struct ksp_cond *c = ksp_cond(pc);
+	bool blocked;
 
-	for (int i = 0; atomic_load_explicit(&c->c.nwaiters, memory_order_acquire); i++) {
-		if (i == KSP_COND_DESTROY_YIELDS)
+	for (int i = 0; ksp_cond_busy(&c->c, &blocked); i++) {
+		if (i >= KSP_COND_DESTROY_YIELDS && blocked)
 			return EBUSY;
 		sched_yield();
 	}
@@ -95,8 +115,6 @@ static int ksp_cond_wait(pthread_cond_t *pc, pthread_mutex_t *pm, clockid_t cloc
 			 const struct timespec *abs)
 {
 	struct ksp_cond *c = ksp_cond(pc);
-	struct ks_deadline d;
-	int r;
 
 	switch (ksp_cond_classify(c)) {
 	case KSP_C_GLIBC:
@@ -112,19 +130,10 @@ static int ksp_cond_wait(pthread_cond_t *pc, pthread_mutex_t *pm, clockid_t cloc
 	default:
 		break;
 	}
-	if (!abs) {
-		ks_deadline_forever(&d);
-	} else {
-		if (clock == (clockid_t)-1)
-			clock = atomic_load_explicit(&c->attr, memory_order_relaxed) &
-				KSP_COND_MONOTONIC ? CLOCK_MONOTONIC : CLOCK_REALTIME;
-		r = ks_deadline_init_abs(&d, clock, abs);
-		if (r)
-			return ksp_err(r);
-	}
-	ks_deadline_wait_as(&d, KS_WAIT_CANCEL);
-	pthread_testcancel();
-	return ksp_cond_wait_mutex(&c->c, pm, &d);
+	if (clock == (clockid_t)-1)
+		clock = atomic_load_explicit(&c->attr, memory_order_relaxed) & KSP_COND_MONOTONIC ?
+			CLOCK_MONOTONIC : CLOCK_REALTIME;
+	return ksp_cond_wait_mutex(&c->c, pm, clock, abs);
 }
 
 static int ksp_cond_signal(pthread_cond_t *pc, bool all)

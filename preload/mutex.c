@@ -286,37 +286,40 @@ KSP_ALIAS(__pthread_mutex_unlock, pthread_mutex_unlock, int, (pthread_mutex_t *)
 
 /* ---- the mutex side of a condition wait ------------------------------------------------------ */
 
-static int ksp_glibc_unlock(void *pm)
+/* A mutex glibc implements: released and taken back by glibc, the wait itself is ks_cond's. */
+static int ksp_glibc_release(void *pm, uint64_t *saved)
 {
+	(void)saved;
 	return -KSP_GLIBC(pthread_mutex_unlock)(pm);
 }
 
-static int ksp_glibc_lock(void *pm)
+static int ksp_glibc_reacquire(void *pm, uint64_t saved)
 {
-	int r = KSP_GLIBC(pthread_mutex_lock)(pm);
-
-	return r == EOWNERDEAD ? -EOWNERDEAD : -r;
+	(void)saved;
+	return -KSP_GLIBC(pthread_mutex_lock)(pm);	/* -EOWNERDEAD: held, its owner died */
 }
 
 static const struct ks_cond_lock_ops ksp_glibc_mutex_ops = {
-	.unlock = ksp_glibc_unlock,
-	.lock = ksp_glibc_lock,
+	.release = ksp_glibc_release,
+	.reacquire = ksp_glibc_reacquire,
 };
 
-/* A condition wait with this mutex: 0, ETIMEDOUT, EPERM (not held), EINVAL, EOWNERDEAD. */
-int ksp_cond_wait_mutex(struct ks_cond *c, pthread_mutex_t *pm, struct ks_deadline *d)
+int ksp_cond_wait_mutex(struct ks_cond *c, pthread_mutex_t *pm, clockid_t clock,
+			const struct timespec *abs)
 {
 	struct ksp_mutex *m = ksp_mutex(pm);
 
 	switch (ksp_mutex_classify(m)) {
 	case KSP_M_NORMAL:
-		return ksp_err(ks__cond_wait_until_mutex(c, &m->u.m, d));
+		return ksp_err(ks_cond_wait_lock(c, &m->u.m, &ks_cond_mutex_ops, clock, abs,
+						 KS_COND_CANCELPOINT));
 	case KSP_M_RECURSIVE:
 	case KSP_M_ERRORCHECK:
-		return ksp_err(ks__cond_wait_until_rmutex(c, &m->u.r, d));
+		return ksp_err(ks_cond_wait_lock(c, &m->u.r, &ks_cond_rmutex_ops, clock, abs,
+						 KS_COND_CANCELPOINT));
 	case KSP_M_GLIBC:
-		/* the mutex is glibc's: it is released and taken back by glibc, the wait is ours */
-		return ksp_err(ks__cond_wait_until_ops(c, &ksp_glibc_mutex_ops, pm, d));
+		return ksp_err(ks_cond_wait_lock(c, pm, &ksp_glibc_mutex_ops, clock, abs,
+						 KS_COND_CANCELPOINT));
 	default:
 		return EINVAL;
 	}

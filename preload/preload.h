@@ -5,12 +5,13 @@
  *
  * Each ksync object lives in place inside the pthread object the program allocated, at the
  * offsets where glibc's static initializers leave their zeros, so that PTHREAD_*_INITIALIZER
- * objects need no initialization call; the attributes go where glibc keeps them (a mutex's kind
- * at offset 16, a condition's clock and process-shared bits at 36, a rwlock's kind at 48), so a
- * statically initialized object, and an idle one that glibc initialized, read the same to us.
+ * objects need no initialization call; the attributes go where glibc keeps them when there is
+ * room (a mutex's kind at offset 16, a rwlock's kind at 48), so a statically initialized object,
+ * and an idle one that glibc initialized, read the same to us.
  * The interposer keeps no table beside the objects and no copy of an algorithm: every wait and
  * wake is the primitive's own (src/), reached through the entry points of src/until.h where
- * POSIX needs a deadline on a clock, an -EINTR or a cancellation point. See docs/preload.md.
+ * POSIX needs a deadline on a clock, an -EINTR or a cancellation point, and ks_cond_wait_lock()
+ * for conditions. See docs/preload.md.
  *
  * Whose an object is, decided on each call from the object alone:
  *  - ksync's: initialized by our *_init (tagged with KSP_TAG), or static/zeroed (untagged but
@@ -188,16 +189,19 @@ enum ksp_mutex_class { KSP_M_NORMAL, KSP_M_RECURSIVE, KSP_M_ERRORCHECK, KSP_M_GL
 
 enum ksp_mutex_class ksp_mutex_classify(const struct ksp_mutex *m);
 
-/* Condition: glibc's __wrefs (offset 36) keeps the clock (bit 1) and process-shared (bit 0). */
+/*
+ * Condition: ks_cond (40 bytes), then our attributes and the tag in what glibc calls
+ * __g_signals. An untagged condition glibc initialized as process-shared has bit 0 of its
+ * __wrefs (offset 36) set: that is how one is recognised (KSP_GLIBC_COND_WREFS).
+ */
 #define KSP_COND_PSHARED	0x1u
 #define KSP_COND_MONOTONIC	0x2u
+#define KSP_GLIBC_COND_WREFS	36
 
 struct ksp_cond {
 	struct ks_cond c;
-	uint32_t unused1[6];
 	_Atomic uint32_t attr;	/* KSP_COND_* */
 	_Atomic uint32_t tag;
-	uint32_t unused2;
 };
 
 /* Rwlock: glibc's __cur_writer (24), __shared (28) and __flags (kind, 48). */
@@ -224,8 +228,9 @@ _Static_assert(offsetof(struct ksp_mutex, kind) == offsetof(pthread_mutex_t, __d
 	       "the static initializers' kind");
 _Static_assert(sizeof(struct ks_rmutex) <= offsetof(struct ksp_mutex, kind), "rmutex fits");
 _Static_assert(sizeof(struct ksp_cond) == sizeof(pthread_cond_t), "pthread_cond_t size");
-_Static_assert(offsetof(struct ksp_cond, attr) == offsetof(pthread_cond_t, __data.__wrefs),
-	       "the condition's attributes where glibc keeps them");
+_Static_assert(KSP_GLIBC_COND_WREFS == offsetof(pthread_cond_t, __data.__wrefs),
+	       "glibc's condition attributes");
+_Static_assert(_Alignof(struct ksp_cond) <= _Alignof(pthread_cond_t), "pthread_cond_t alignment");
 _Static_assert(sizeof(struct ksp_rwlock) == sizeof(pthread_rwlock_t), "pthread_rwlock_t size");
 _Static_assert(offsetof(struct ksp_rwlock, kind) == offsetof(pthread_rwlock_t, __data.__flags),
 	       "the rwlock initializers' kind");
@@ -251,7 +256,11 @@ static inline int ksp_errno(int r)
 	return -1;
 }
 
-/* The condition-wait side of a mutex (mutex.c), for cond.c. */
-int ksp_cond_wait_mutex(struct ks_cond *c, pthread_mutex_t *pm, struct ks_deadline *d);
+/*
+ * The condition-wait side of a mutex (mutex.c), for cond.c: ks_cond_wait_lock() with the mutex's
+ * own kind. 0, ETIMEDOUT, EPERM (not held), EINVAL, EOWNERDEAD.
+ */
+int ksp_cond_wait_mutex(struct ks_cond *c, pthread_mutex_t *pm, clockid_t clock,
+			const struct timespec *abs);
 
 #endif /* KSYNC_PRELOAD_H */

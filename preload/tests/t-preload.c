@@ -281,7 +281,7 @@ static void test_cond(void)
 
 	pthread_cond_init(&c, NULL);
 	if (ksync_mode)
-		is(word_at(&c, 40), KSP_TAG, "the condition is ksync's (tagged)");
+		is(word_at(&c, 44), KSP_TAG, "the condition is ksync's (tagged)");
 	else
 		tap_skip(1, "passthrough: glibc's layout");
 	pthread_mutex_lock(&m);
