@@ -27,8 +27,8 @@ static const char usage[] =
 "  -r RATE     bytes per second per response, with k, M or G (default: unlimited)\n"
 "  -s SIDE     image side in pixels, 8 to 1024 (default 128)\n"
 "  -t THREADS  connection handlers (default 32)   -v  a line per request on stderr\n"
-"Misbehaviours: /img/N.png?fail=K&status=S&retry-after=T, ?cut=K, ?delay=MS, ?gate=K,\n"
-"?ranges=0, ?etag=0, ?change=1, ?header=NAME:VALUE; /slow/N.png?every=MS,\n"
+"Misbehaviours: /img/N.png?fail=K&status=S&retry-after=T, ?cut=K, ?overclaim=K, ?delay=MS,\n"
+"?gate=K, ?ranges=0, ?etag=0, ?change=1, ?skew=N, ?header=NAME:VALUE; /slow/N.png?every=MS,\n"
 "/big/N.png[?declare=1], /error-endless/N.png, /redirect-endless/N.png, /header-flood/N.png,\n"
 "/silent/N.png, /reset/N.png, /redirect/N.png, /redirect-evil/N.png?to=file|ftp|name,\n"
 "/loop/N.png.\n";

@@ -174,10 +174,13 @@ static bool missing_header(int fd, const struct request *rq)
 /*
  * /img/N.png: the image, whole or from the asked-for byte, at the rate. ?cut=K: the first K
  * requests of this target stop halfway through what they were sent, with a reset.
+ * ?overclaim=K: the first K announce one byte more than they send, send it all, then reset.
  */
 static void serve_image(struct imgsrv *s, int fd, const struct request *rq, unsigned index)
 {
-	long cuts = query_long(rq->query, "cut", 0);
+	long cuts = query_long(rq->query, "cut", 0), over = query_long(rq->query, "overclaim", 0);
+	bool cutting = cuts > 0 && rq->hits <= (unsigned long)cuts;
+	bool claiming = over > 0 && rq->hits <= (unsigned long)over;
 	struct body b;
 	uint8_t *img;
 
@@ -190,13 +193,10 @@ static void serve_image(struct imgsrv *s, int fd, const struct request *rq, unsi
 	}
 	png_image_render(img, index, s->cfg.side);
 	plan_body(s, rq, index, s->image_size, &b);
-	if (send_head(fd, b.status, b.head, (long long)b.len, 0)) {
-		if (cuts > 0 && rq->hits <= (unsigned long)cuts) {
-			send_body(s, fd, img + b.from, b.len / 2);
+	if (send_head(fd, b.status, b.head, (long long)b.len + claiming, 0)) {
+		send_body(s, fd, img + b.from, cutting ? b.len / 2 : b.len);
+		if (cutting || claiming)
 			cut(fd);
-		} else {
-			send_body(s, fd, img + b.from, b.len);
-		}
 	}
 	free(img);
 }

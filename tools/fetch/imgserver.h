@@ -9,6 +9,7 @@
  *	    ?fail=K&status=S&retry-after=T	the first K requests of this exact URL get status S
  *					(default 500) with "Retry-After: T" if given
  *	    ?cut=K			the first K requests stop halfway, with a TCP reset
+ *	    ?overclaim=K		the first K announce a byte more than the image, then reset
  *	    ?delay=MS, ?gate=K		wait MS more; wait until K requests waited at once (5 s max)
  *	    ?ranges=0, ?etag=0, ?change=1	no ranges; no ETag; an ETag new on every request
  *	    ?skew=N			a range starts N bytes before the one asked (and says so)

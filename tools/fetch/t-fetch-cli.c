@@ -49,7 +49,8 @@ static void test_values(void)
 		{ { "--side", "64" }, "--side applies only with --local" },
 		{ { "-H", "NoColon" }, "not a header" },
 		{ { "-H", "X-A: 1\r\nX-Injected: 2" }, "not a header" },
-		{ { "--cacert", "/nonexistent/ca.pem" }, "--cacert '/nonexistent/ca.pem': cannot read" },
+		{ { "--cacert", "/nonexistent/ca.pem" },
+		  "--cacert '/nonexistent/ca.pem': cannot read" },
 		{ { "--sequential", "--compare" }, "exclude each other" },
 	};
 	const char *u = url("/img/1.png");

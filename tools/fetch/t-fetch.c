@@ -39,7 +39,8 @@ static void test_basic(void)
 	ok(same_as_image(path_in("list", "10.png"), 10) &&
 	   same_as_image(path_in("list", "11.png"), 11), "-i FILE: both files (comments skipped)");
 
-	is(FETCH("--sequential", "-o", dir_arg("seq"), u[0], u[1], u[2]), 0, "--sequential: exit 0");
+	is(FETCH("--sequential", "-o", dir_arg("seq"), u[0], u[1], u[2]), 0,
+	   "--sequential: exit 0");
 	ok(same_as_image(path_in("seq", "2.png"), 2) && entries("seq") == 3, "--sequential: files");
 }
 
@@ -80,13 +81,15 @@ static void test_retries(void)
 
 	tap_phase("retries");
 	u = url("/img/1.png?fail=2");
-	is(FETCH("--retry-delay", "1ms", "-o", dir_arg("retry"), u), 0, "500 twice, then 200: exit 0");
+	is(FETCH("--retry-delay", "1ms", "-o", dir_arg("retry"), u), 0,
+	   "500 twice, then 200: exit 0");
 	is(imgsrv_hits(srv, target(u)), 3, "three requests were made");
 	ok(same_as_image(path_in("retry", "1.png"), 1) && has("(3 attempts)"),
 	   "the file is whole, and the line says 3 attempts");
 
 	u = url("/img/2.png?fail=1&status=503&retry-after=1");
-	is(FETCH("--retry-delay", "1ms", "-o", dir_arg("retry"), u), 0, "503 + Retry-After: 1: exit 0");
+	is(FETCH("--retry-delay", "1ms", "-o", dir_arg("retry"), u), 0,
+	   "503 + Retry-After: 1: exit 0");
 	ok(took_ns >= KS_NSEC_PER_SEC, "Retry-After honoured: waited %.2f s (>= 1 s)",
 	   took_ns / 1e9);
 
@@ -97,8 +100,8 @@ static void test_retries(void)
 	is(imgsrv_hits(srv, target(u)), 1, "and it did not retry");
 
 	u = url("/img/6.png?fail=1&status=503&retry-after=1");
-	is(FETCH("--max-retry-after", "999ms", "--retry-delay", "1ms", "-o", dir_arg("retry"), u), 1,
-	   "Retry-After: 1 with --max-retry-after 999ms: exit 1");
+	is(FETCH("--max-retry-after", "999ms", "--retry-delay", "1ms", "-o", dir_arg("retry"), u),
+	   1, "Retry-After: 1 with --max-retry-after 999ms: exit 1");
 	ok(has("Retry-After 1 s is over the limit (999 ms)"),
 	   "the limit is kept to the millisecond, not truncated to 0 s");
 
@@ -182,10 +185,15 @@ static void test_resets(void)
 /* An attempt cut short is resumed where the server allows it, and only then. */
 static void test_resume(void)
 {
-	static const struct { const char *query, *what; unsigned hits, ranged; bool resumed; } c[] = {
+	static const struct {
+		const char *query, *what;
+		unsigned hits, ranged;
+		bool resumed;
+	} c[] = {
 		{ "cut=1", "ranges and an ETag: resumed", 2, 1, true },
 		{ "cut=1&change=1", "the ETag changed: If-Range gets the whole file", 2, 1, false },
 		{ "cut=1&skew=1", "a 206 at the wrong byte: started over", 3, 1, false },
+		{ "overclaim=1", "all of it, then a reset: a 416, started over", 3, 1, false },
 		{ "cut=1&etag=0", "no validator: not resumed", 2, 0, false },
 		{ "cut=1&ranges=0", "no ranges: not resumed", 2, 0, false },
 	};
@@ -207,7 +215,7 @@ static void test_resume(void)
 		ok(c[i].resumed ? has("resumed") : lacks("resumed"), "%s: the line says so",
 		   c[i].what);
 	}
-	is(entries("resume"), 5, "no temporary files left");
+	is(entries("resume"), 6, "no temporary files left");
 }
 
 static void test_redirects(void)
@@ -340,7 +348,8 @@ static void test_skip_existing(void)
 		 url("/img/15.png?s"), url("/img/16.png")), 1,
 	   "--skip-existing, a file and a symlink there: exit 1");
 	ok(has("skip  14.png  (already there)") && has("1 of 3 files") &&
-	   has("1 skipped (already there)"), "the regular file is skipped, and the summary says so");
+	   has("1 skipped (already there)"),
+	   "the regular file is skipped, and the summary says so");
 	ok(has("15.png already exists (not replaced)"), "a symlink is not skipped: it fails");
 	is(imgsrv_hits(srv, "/img/14.png?s") + imgsrv_hits(srv, "/img/15.png?s"), 0,
 	   "neither was requested");
