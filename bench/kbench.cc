@@ -7,20 +7,19 @@
  * a time through State::KeepRunningBatch(), never more than are left, so the iteration count
  * Google Benchmark reports is exactly the one the C loop ran.
  *
- * kb_main() also records what a reader of the JSON needs to trust it: the CPU model, the kernel
- * and the glibc version join Google Benchmark's own context (cores, caches, frequency, load);
- * the build adds the library versions with --benchmark_context.
+ * kb_main() also records what a reader of the JSON needs to trust it: the machine (machine.c)
+ * joins Google Benchmark's own context (cores, caches, frequency, load); the build adds the
+ * library versions with --benchmark_context. The registrars run before Google Benchmark parses
+ * its flags, so that a process started by process.c finds its benchmark without them.
  */
 #include <benchmark/benchmark.h>
 
-#include <gnu/libc-version.h>
-#include <sys/utsname.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -39,6 +38,13 @@ static const double KB_WINDOW_DEFAULT_S = 0.3;
 static double kb_window = KB_WINDOW_DEFAULT_S;
 
 static const int KB_MAX_REGISTRARS = 64;
+
+// The compiler of this file and of the C++ peers' wrappers (machine.c records the C compiler).
+#if defined(__clang__)
+#define KB_CXX_COMPILER "clang++ " __clang_version__
+#else
+#define KB_CXX_COMPILER "g++ " __VERSION__
+#endif
 static void (*kb_registrars[KB_MAX_REGISTRARS])(void);
 static int kb_nregistrars;
 
@@ -165,21 +171,15 @@ void kb_add_registrar(void (*fn)(void))
 
 } // extern "C"
 
-static std::string cpu_model()
-{
-	std::ifstream in("/proc/cpuinfo");
-	std::string line;
+// Takes ksync-bench's own flags out of argv (Google Benchmark rejects flags it does not know):
+// --kb_window=SECONDS, --kb_machine (print the machine's name and exit), --kb_process=NAME (be
+// the process that measures NAME: see process.c).
+static bool kb_print_machine;
+static const char *kb_process_name;
 
-	while (std::getline(in, line))
-		if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos)
-			return line.substr(line.find(':') + 2);
-	return "unknown";
-}
-
-// Takes --kb_window=SECONDS out of argv; Google Benchmark rejects flags it does not know.
 static int take_own_flags(int argc, char **argv)
 {
-	static const char window_flag[] = "--kb_window=";
+	static const char window_flag[] = "--kb_window=", process_flag[] = "--kb_process=";
 	int out = 1;
 
 	for (int i = 1; i < argc; i++) {
@@ -187,30 +187,54 @@ static int take_own_flags(int argc, char **argv)
 			kb_window = atof(argv[i] + sizeof(window_flag) - 1);
 			if (kb_window <= 0)
 				kb_window = KB_WINDOW_DEFAULT_S;
-			continue;
+		} else if (strncmp(argv[i], process_flag, sizeof(process_flag) - 1) == 0) {
+			kb_process_name = argv[i] + sizeof(process_flag) - 1;
+		} else if (strcmp(argv[i], "--kb_machine") == 0) {
+			kb_print_machine = true;
+		} else {
+			argv[out++] = argv[i];
 		}
-		argv[out++] = argv[i];
 	}
 	argv[out] = nullptr;
 	return out;
 }
 
+static void add_context(const char *key, const char *value)
+{
+	benchmark::AddCustomContext(key, value);
+}
+
+static void *no_op(void *arg)
+{
+	return arg;
+}
+
 extern "C" int kb_main(int argc, char **argv)
 {
-	struct utsname u;
+	pthread_t thread;
 
 	argc = take_own_flags(argc, argv);
+	if (kb_print_machine) {
+		puts(kb_machine_name());
+		return 0;
+	}
+	for (int i = 0; i < kb_nregistrars; i++)
+		kb_registrars[i]();
+	if (kb_process_name)
+		return kb_process_run(kb_process_name);
+	// Every benchmark of this process runs in a process with threads, whatever the filter:
+	// glibc's single-threaded fast paths are measured by process.c, in processes of their own.
+	if (pthread_create(&thread, nullptr, no_op, nullptr) != 0 ||
+	    pthread_join(thread, nullptr) != 0) {
+		fprintf(stderr, "ksync-bench: cannot start a thread\n");
+		return 1;
+	}
 	benchmark::Initialize(&argc, argv);
 	if (benchmark::ReportUnrecognizedArguments(argc, argv))
 		return 1;
-	benchmark::AddCustomContext("cpu_model", cpu_model());
-	if (uname(&u) == 0)
-		benchmark::AddCustomContext("kernel", std::string(u.sysname) + " " + u.release +
-							      " " + u.machine);
-	benchmark::AddCustomContext("glibc", gnu_get_libc_version());
+	kb_machine_describe(add_context);
+	benchmark::AddCustomContext("cxx", KB_CXX_COMPILER);
 	benchmark::AddCustomContext("kb_window_s", std::to_string(kb_window));
-	for (int i = 0; i < kb_nregistrars; i++)
-		kb_registrars[i]();
 	benchmark::RunSpecifiedBenchmarks();
 	benchmark::Shutdown();
 	return 0;

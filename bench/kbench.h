@@ -16,8 +16,8 @@
  * the threads together (a barrier on each side), so code after the loop in thread 0 may read
  * what the other threads left behind.
  *
- * Registration happens in kb_main(), after the command line is parsed: each benchmark file
- * names one registrar function with KB_REGISTER(), and kb_main() calls them in link order.
+ * Registration happens in kb_main(), after its own flags are read: each benchmark file names one
+ * registrar function with KB_REGISTER(), and kb_main() calls them in link order.
  * Every benchmark measures real (wall-clock) time: Google Benchmark 1.7.1 computes wrong rates
  * for threaded runs measured in CPU time, and one time base keeps all the ratios comparable.
  */
@@ -60,6 +60,32 @@ void kb_error(struct kb_state *st, const char *msg);	/* SkipWithError: the run i
 #define KB_INVERT	0x4u	/* 1 / value (with KB_RATE: seconds per unit) */
 /* Counters of all threads are summed (unless KB_AVG_THREADS); set them in one thread only. */
 void kb_counter(struct kb_state *st, const char *name, double value, unsigned flags);
+
+/* ---- a loop measured in a process of its own (process.c) ---- */
+/*
+ * kb_register_process(name, loop, label, seconds) registers a benchmark whose every run starts
+ * this program again (/proc/self/exe --kb_process=NAME) and has the new process call loop(n) in
+ * its main thread for that many seconds: a process that never created a thread, as glibc's
+ * single-threaded fast paths require. The run reports ns_per_op and cpu_ns_per_op, and fails if
+ * the process had a thread after all. The registrar that calls it runs in both processes.
+ */
+typedef void kb_loop_fn(uint64_t n);
+
+struct kb_bench *kb_register_process(const char *name, kb_loop_fn *loop, const char *label,
+				     double seconds);
+/* In the started process (kb_main(), after the registrars): measures NAME; the exit status. */
+int kb_process_run(const char *name);
+/* Whether the process has only ever had one thread (glibc's __libc_single_threaded). */
+bool kb_single_threaded(void);
+
+/* ---- the machine (machine.c) ---- */
+/*
+ * kb_machine_describe() calls add(key, value) for what a reader needs to compare runs made on
+ * different machines: the CPU, the measured cost of a pause and of an uncontended atomic, the
+ * kernel, glibc, the C compiler; kb_machine_name() is the folder name of the machine's results.
+ */
+void kb_machine_describe(void (*add)(const char *key, const char *value));
+const char *kb_machine_name(void);
 
 /* ---- the driver ---- */
 /* Length of one fixed-time measurement window (--kb_window=SECONDS, default 0.3). */

@@ -6,8 +6,10 @@
  * the same number of rounds and every ping finds its pong. Google Benchmark divides time by the
  * iterations of all threads together, which for a hand-off is not the number a reader wants; so
  * thread 0 also times its own rounds and reports ns_per_round, wall-clock time per round trip
- * (ping-pong), per barrier episode, or per item (bounded buffer), and cpu_ns_per_round, its own
- * CPU time per round: close to ns_per_round means it waited by spinning, far below, by sleeping.
+ * (ping-pong), per barrier episode, or per item (bounded buffer). Every thread adds its own CPU
+ * time to cpu_ns_per_round (Google Benchmark sums a counter over the threads): the CPU time the
+ * whole hand-off cost per round. With n threads, close to n × ns_per_round means the threads
+ * waited by spinning; far below, by sleeping.
  *
  *	struct kb_rounds r;
  *	for (uint64_t n = kb_rounds_begin(&r, st); n; n = kb_rounds_next(&r, st))
@@ -59,10 +61,11 @@ static inline void kb_rounds_end(struct kb_rounds *r, struct kb_state *st)
 	double ns = kb_rounds_ns_since(CLOCK_MONOTONIC, &r->t0);
 	double cpu = kb_rounds_ns_since(CLOCK_THREAD_CPUTIME_ID, &r->cpu0);
 
-	if (kb_thread_index(st) == 0 && r->rounds) {
+	if (!r->rounds)
+		return;
+	if (kb_thread_index(st) == 0)
 		kb_counter(st, "ns_per_round", ns / (double)r->rounds, 0);
-		kb_counter(st, "cpu_ns_per_round", cpu / (double)r->rounds, 0);
-	}
+	kb_counter(st, "cpu_ns_per_round", cpu / (double)r->rounds, 0);
 }
 
 #endif /* KB_ROUNDS_H */

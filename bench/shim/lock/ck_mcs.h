@@ -4,6 +4,7 @@
 
 #define LOCK_NAME	"ck_mcs"
 #define LOCK_ORIGIN	"ck"
+#define LOCK_WAITS	"spins"
 #define LOCK_TYPE	ck_spinlock_mcs_t
 #define LOCK_NODE_TYPE	struct ck_spinlock_mcs
 #define LOCK_INIT(l)	ck_spinlock_mcs_init(l)

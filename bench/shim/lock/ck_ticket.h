@@ -4,6 +4,7 @@
 
 #define LOCK_NAME	"ck_ticket"
 #define LOCK_ORIGIN	"ck"
+#define LOCK_WAITS	"spins"
 #define LOCK_TYPE	ck_spinlock_ticket_t
 #define LOCK_INIT(l)	ck_spinlock_ticket_init(l)
 #define LOCK(l, node)	ck_spinlock_ticket_lock(l)

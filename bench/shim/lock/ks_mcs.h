@@ -4,6 +4,7 @@
 
 #define LOCK_NAME	"ks_mcs"
 #define LOCK_ORIGIN	"ksync"
+#define LOCK_WAITS	"spins"
 #define LOCK_BASELINE	"pthread_spin"
 #define LOCK_TYPE	struct ks_mcs
 #define LOCK_NODE_TYPE	struct ks_mcs_node

@@ -4,6 +4,7 @@
 
 #define LOCK_NAME	"ks_mutex"
 #define LOCK_ORIGIN	"ksync"
+#define LOCK_WAITS	"sleeps"
 #define LOCK_BASELINE	"pthread_mutex"
 #define LOCK_TYPE	struct ks_mutex
 #define LOCK_INIT(l)	ks_mutex_init((l), 0)

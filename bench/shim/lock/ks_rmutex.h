@@ -4,6 +4,7 @@
 
 #define LOCK_NAME	"ks_rmutex"
 #define LOCK_ORIGIN	"ksync"
+#define LOCK_WAITS	"sleeps"
 #define LOCK_BASELINE	"pthread_mutex_recursive"
 #define LOCK_TYPE	struct ks_rmutex
 #define LOCK_INIT(l)	ks_rmutex_init((l), 0)

@@ -4,6 +4,7 @@
 
 #define LOCK_NAME	"ks_spinlock"
 #define LOCK_ORIGIN	"ksync"
+#define LOCK_WAITS	"spins"
 #define LOCK_BASELINE	"pthread_spin"
 #define LOCK_TYPE	struct ks_spinlock
 #define LOCK_INIT(l)	ks_spinlock_init((l), 0)

@@ -4,6 +4,7 @@
 
 #define LOCK_NAME	"pthread_spin"
 #define LOCK_ORIGIN	"glibc"
+#define LOCK_WAITS	"spins"
 #define LOCK_TYPE	pthread_spinlock_t
 #define LOCK_INIT(l)	pthread_spin_init((l), PTHREAD_PROCESS_PRIVATE)
 #define LOCK(l, node)	pthread_spin_lock(l)
