@@ -89,7 +89,8 @@ endif
 # Debian packages: the compilers, prove, the peers and tools around the library, and what the
 # install and ABI checks use (pkg-config, cmake, abidiff).
 DEB_PACKAGES := gcc g++ clang make perl python3 pkg-config cmake abigail-tools \
-                libbenchmark-dev liburcu-dev libck-dev libcurl4-openssl-dev gnuplot-nox
+                libbenchmark-dev liburcu-dev libck-dev libcurl4-openssl-dev gnuplot-nox \
+                libabsl-dev libtbb-dev
 
 .DEFAULT_GOAL := all
 
