@@ -21,7 +21,8 @@
  *						(process.c): glibc's single-threaded fast path
  * Both measure for KB_UNCONTENDED_SHARE of the window (0.08 s of make bench's 0.25: fifteen
  * million pairs at 5 ns).
- *	lock/contended/<name>/cs:C/work:W	1, 2, 4, 8 threads, each in a fixed-time window:
+ *	lock/contended/<name>/cs:C/work:W	1, 2, 4, 8 threads (up to the CPUs on a bigger
+ *						machine: kb_thread_counts()), each in a fixed-time window:
  *		lock; C units of critical section writing protected data; unlock; W units of work
  * A unit is one turn of kb_spin()'s empty loop (about one cycle). The critical section also
  * increments each of KB_CS_WORDS protected words (two cache lines), so that data moves with the
@@ -54,7 +55,6 @@
 /* The figures: short, medium, long critical sections, 50 units of work between. */
 static const int64_t cs_units[] = { 20, 200, 2000 };
 static const int64_t work_units = 50;
-static const int thread_counts[] = { 1, 2, 4, 8 };
 
 static LOCK_TYPE lock __attribute__((aligned(KB_CACHELINE)));
 
@@ -145,8 +145,7 @@ static void register_lock(void)
 	kb_arg_names(b, arg_names, 2);
 	for (unsigned i = 0; i < sizeof(cs_units) / sizeof(cs_units[0]); i++)
 		kb_args(b, (const int64_t[]){ cs_units[i], work_units }, 2);
-	for (unsigned i = 0; i < sizeof(thread_counts) / sizeof(thread_counts[0]); i++)
-		kb_threads(b, thread_counts[i]);
+	kb_thread_counts(b, 8);
 	kb_iterations(b, 1);
 }
 KB_REGISTER(register_lock)

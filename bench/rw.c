@@ -17,7 +17,8 @@
  *	RW_WRITE_END(l, data)
  *	RW_THREAD_ONLINE(), RW_THREAD_OFFLINE()	optional: per-thread registration (RCU)
  *
- * rw/read_mostly/<name>/write_pct:P at 1, 2 and 4 threads, in fixed-time windows (window.h):
+ * rw/read_mostly/<name>/write_pct:P at 1, 2 and 4 threads (up to the CPUs on a bigger machine),
+ * in fixed-time windows (window.h):
  * every thread does one write per 100/P operations and reads otherwise, with KB_RW_WORK units
  * of work between operations. p50/p99/p99.9 are the latency of whole sampled operations.
  */
@@ -47,7 +48,6 @@ struct rw_data {
 #endif
 
 static const int64_t write_pcts[] = { 1, 10 };
-static const int thread_counts[] = { 1, 2, 4 };
 
 static RW_TYPE rw __attribute__((aligned(KB_CACHELINE)));
 static struct rw_data initial __attribute__((aligned(KB_CACHELINE)));
@@ -122,8 +122,7 @@ static void register_rw(void)
 	kb_arg_names(b, arg_names, 1);
 	for (unsigned i = 0; i < sizeof(write_pcts) / sizeof(write_pcts[0]); i++)
 		kb_args(b, &write_pcts[i], 1);
-	for (unsigned i = 0; i < sizeof(thread_counts) / sizeof(thread_counts[0]); i++)
-		kb_threads(b, thread_counts[i]);
+	kb_thread_counts(b, 4);
 	kb_iterations(b, 1);
 }
 KB_REGISTER(register_rw)

@@ -46,6 +46,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "kbench.h"
 
@@ -61,6 +62,25 @@
 #define KB_HIST_SUB		(1u << KB_HIST_SUB_BITS)
 #define KB_HIST_LINEAR		(2u * KB_HIST_SUB)	/* values below this have their own bucket */
 #define KB_HIST_BUCKETS		(KB_HIST_LINEAR + (64 - KB_HIST_SUB_BITS - 1) * KB_HIST_SUB)
+
+/*
+ * The thread counts of a contended benchmark: powers of two from 1 to `least` — on 2 CPUs that
+ * goes past the CPUs, where spinning locks collapse and sleeping ones must not — and, on a
+ * machine with more CPUs, on to their number (at most KB_MAX_THREADS): the scaling curve of a
+ * many-core machine, 1 to 16 threads on 16 cores.
+ */
+static inline void kb_thread_counts(struct kb_bench *b, int least)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int most = cpus > least ? (int)cpus : least, t;
+
+	if (most > KB_MAX_THREADS)
+		most = KB_MAX_THREADS;
+	for (t = 1; t <= most; t *= 2)
+		kb_threads(b, t);
+	if (t / 2 != most)
+		kb_threads(b, most);
+}
 
 static inline uint64_t kb_ticks(void)
 {
