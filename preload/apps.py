@@ -85,7 +85,7 @@ def programs(bindir, tmp, data, quick):
          lines_matching(r"successful run|fail|error"), True),
         ("python3.11: 4 CPU-bound threads under the GIL",
          [py, os.path.join(course, "gil.py"), "--quiet"], lines_matching(r"^result"), False),
-        ("python3.11: producer/consumer (queue.Queue)",
+        ("python3.11: producer/consumer on a Condition",
          [py, os.path.join(course, "producer_consumer.py"), "--quiet"],
          lines_matching(r"^result"), False),
     ]
