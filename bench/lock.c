@@ -43,6 +43,10 @@
 #define LOCK_NODE_TYPE char	/* most locks need no per-thread node */
 #endif
 
+#ifndef LOCK_WAITS
+#error "a lock shim says how its waiters wait: LOCK_WAITS \"sleeps\", \"yields\" or \"spins\""
+#endif
+
 #ifdef LOCK_BASELINE
 #define LOCK_LABEL	LOCK_ORIGIN " vs " LOCK_BASELINE ", " LOCK_WAITS
 #else

@@ -4,6 +4,7 @@
 
 #define LOCK_NAME	"ks_pi_mutex"
 #define LOCK_ORIGIN	"ksync"
+#define LOCK_WAITS	"sleeps"
 #define LOCK_BASELINE	"pthread_mutex_pi"
 #define LOCK_TYPE	struct ks_pi_mutex
 #define LOCK_INIT(l)	ks_pi_mutex_init((l), 0)

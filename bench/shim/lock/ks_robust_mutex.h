@@ -4,6 +4,7 @@
 
 #define LOCK_NAME	"ks_robust_mutex"
 #define LOCK_ORIGIN	"ksync"
+#define LOCK_WAITS	"sleeps"
 #define LOCK_BASELINE	"pthread_mutex_robust"
 #define LOCK_TYPE	struct ks_robust_mutex
 #define LOCK_INIT(l)	ks_robust_mutex_init((l), 0)

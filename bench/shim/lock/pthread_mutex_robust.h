@@ -14,6 +14,7 @@ static inline void robust_init(pthread_mutex_t *l)
 
 #define LOCK_NAME	"pthread_mutex_robust"
 #define LOCK_ORIGIN	"glibc"
+#define LOCK_WAITS	"sleeps"
 #define LOCK_TYPE	pthread_mutex_t
 #define LOCK_INIT(l)	robust_init(l)
 #define LOCK(l, node)	pthread_mutex_lock(l)
