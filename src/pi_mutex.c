@@ -22,6 +22,7 @@
 #include "futex.h"
 #include "pi_futex.h"
 
+#include <ksync/cond.h>
 #include <ksync/pi_mutex.h>
 
 static atomic_bool ks_pi_no_lock_pi2;	/* the kernel predates FUTEX_LOCK_PI2 */
@@ -145,4 +146,43 @@ int ks__pi_mutex_unlock_slow(struct ks_pi_mutex *m)
 	 */
 	atomic_fetch_or_explicit(&m->owner, 0, memory_order_release);
 	return ks_futex_unlock_pi(&m->owner, flags);
+}
+
+/* ---- condition waits (include/ksync/cond.h's generic front) --------------------------------- */
+
+static int ks_cond_pi_release(void *lock, uint64_t *saved)
+{
+	(void)saved;
+	return ks_pi_mutex_unlock(lock);	/* -EPERM, nothing changed, if not ours */
+}
+
+static int ks_cond_pi_reacquire(void *lock, uint64_t saved)
+{
+	(void)saved;
+	return ks_pi_mutex_lock(lock);	/* -ENOTRECOVERABLE: not held */
+}
+
+const struct ks_cond_lock_ops ks_cond_pi_mutex_ops = {
+	.release = ks_cond_pi_release,
+	.reacquire = ks_cond_pi_reacquire,
+};
+
+int ks_cond_wait_pi_mutex(struct ks_cond *c, struct ks_pi_mutex *m)
+{
+	return ks_cond_wait_lock(c, m, &ks_cond_pi_mutex_ops, CLOCK_MONOTONIC, NULL, 0);
+}
+
+int ks_cond_wait_timeout_pi_mutex(struct ks_cond *c, struct ks_pi_mutex *m, int64_t timeout_ns)
+{
+	struct ks_deadline d;
+	int err = ks_deadline_init(&d, timeout_ns);
+
+	return err ? err : ks_cond_wait_lock(c, m, &ks_cond_pi_mutex_ops, CLOCK_MONOTONIC,
+					     ks_deadline_ts(&d), 0);
+}
+
+int ks_cond_wait_until_pi_mutex(struct ks_cond *c, struct ks_pi_mutex *m, clockid_t clock,
+				const struct timespec *abstime)
+{
+	return ks_cond_wait_lock(c, m, &ks_cond_pi_mutex_ops, clock, abstime, 0);
 }

@@ -33,6 +33,7 @@
 
 #include <linux/futex.h>
 
+#include <ksync/cond.h>
 #include <ksync/robust_mutex.h>
 
 _Static_assert(KS_FUTEX_WAITERS == FUTEX_WAITERS && KS_FUTEX_OWNER_DIED == FUTEX_OWNER_DIED &&
@@ -275,4 +276,44 @@ int ks_robust_mutex_consistent(struct ks_robust_mutex *m)
 	/* only the holder clears it; a waiter may set WAITERS meanwhile, hence the atomic and */
 	atomic_fetch_and_explicit(&m->owner, ~KS_FUTEX_OWNER_DIED, memory_order_relaxed);
 	return 0;
+}
+
+/* ---- condition waits (include/ksync/cond.h's generic front) --------------------------------- */
+
+static int ks_cond_robust_release(void *lock, uint64_t *saved)
+{
+	(void)saved;
+	return ks_robust_mutex_unlock(lock);	/* -EPERM, nothing changed, if not ours */
+}
+
+static int ks_cond_robust_reacquire(void *lock, uint64_t saved)
+{
+	(void)saved;
+	return ks_robust_mutex_lock(lock);	/* -EOWNERDEAD held, -ENOTRECOVERABLE not */
+}
+
+const struct ks_cond_lock_ops ks_cond_robust_mutex_ops = {
+	.release = ks_cond_robust_release,
+	.reacquire = ks_cond_robust_reacquire,
+};
+
+int ks_cond_wait_robust_mutex(struct ks_cond *c, struct ks_robust_mutex *m)
+{
+	return ks_cond_wait_lock(c, m, &ks_cond_robust_mutex_ops, CLOCK_MONOTONIC, NULL, 0);
+}
+
+int ks_cond_wait_timeout_robust_mutex(struct ks_cond *c, struct ks_robust_mutex *m,
+				      int64_t timeout_ns)
+{
+	struct ks_deadline d;
+	int err = ks_deadline_init(&d, timeout_ns);
+
+	return err ? err : ks_cond_wait_lock(c, m, &ks_cond_robust_mutex_ops, CLOCK_MONOTONIC,
+					     ks_deadline_ts(&d), 0);
+}
+
+int ks_cond_wait_until_robust_mutex(struct ks_cond *c, struct ks_robust_mutex *m,
+				    clockid_t clock, const struct timespec *abstime)
+{
+	return ks_cond_wait_lock(c, m, &ks_cond_robust_mutex_ops, clock, abstime, 0);
 }

@@ -521,6 +521,7 @@ static void *use_robust_exit_holding(void *m)
 static void use_robust_mutex(void)
 {
 	struct ks_robust_mutex m;
+	struct ks_cond c = KS_COND_INIT;
 	struct ks_thread t;
 
 	use_is(ks_robust_mutex_lock(&use_static_robust), 0, "robust: KS_ROBUST_MUTEX_INIT, lock");
@@ -536,6 +537,10 @@ static void use_robust_mutex(void)
 	use_is(ks_robust_mutex_unlock(&m), 0, "robust: unlock after consistent");
 	use_is(ks_robust_mutex_init(&m, KS_SHARED | KS_PRIO_INHERIT), 0, "robust: init, PI");
 	use_is(ks_robust_mutex_lock(&m), 0, "robust: PI lock");
+	use_is(ks_cond_wait_timeout(&c, &m, USE_SHORT_NS), -ETIMEDOUT,
+	       "robust: cond wait_timeout with it: -ETIMEDOUT");
+	use_is(ks_cond_wait_event_timeout(&c, &m, m.flags == 0, USE_SHORT_NS), -ETIMEDOUT,
+	       "robust: cond wait_event_timeout with it: -ETIMEDOUT");
 	use_is(ks_robust_mutex_unlock(&m), 0, "robust: PI unlock");
 }
 
@@ -545,6 +550,8 @@ static struct ks_pi_mutex use_static_pi = KS_PI_MUTEX_INIT;
 
 static void use_pi_mutex(void)
 {
+	struct timespec past = { 0, 0 };
+	struct ks_cond c = KS_COND_INIT;
 	struct ks_pi_mutex m;
 
 	use_is(ks_pi_mutex_lock(&use_static_pi), 0, "pi: KS_PI_MUTEX_INIT, lock");
@@ -556,6 +563,11 @@ static void use_pi_mutex(void)
 	use_is(ks_pi_mutex_init(&m, KS_SHARED), 0, "pi: init");
 	use_is(ks_pi_mutex_lock_timeout(&m, -1), -EINVAL, "pi: negative timeout: -EINVAL");
 	use_is(ks_pi_mutex_unlock(&m), -EPERM, "pi: unlock of a free lock: -EPERM");
+	use_is(ks_cond_wait(&c, &m), -EPERM, "pi: cond wait without the lock: -EPERM");
+	ks_pi_mutex_lock(&m);
+	use_is(ks_cond_wait_until(&c, &m, CLOCK_MONOTONIC, &past), -ETIMEDOUT,
+	       "pi: cond wait_until, a deadline in the past: -ETIMEDOUT");
+	use_is(ks_pi_mutex_unlock(&m), 0, "pi: unlock after the wait");
 }
 
 /* ---- common ---------------------------------------------------------------------------------- */

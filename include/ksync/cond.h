@@ -28,10 +28,10 @@
  * pointers: the condition works in MAP_SHARED memory. 40 bytes, so it fits in a pthread_cond_t
  * with room to spare. See docs/cond.md.
  *
- * The lock may be a struct ks_mutex * or a struct ks_rmutex * (chosen by _Generic in C, by
- * overloading in C++); with an rmutex the whole recursion depth is given up while waiting and
- * restored afterwards. Any other lock type waits through ks_cond_wait_lock() with a table of
- * two operations.
+ * The lock may be a struct ks_mutex *, a struct ks_rmutex *, a struct ks_robust_mutex * or a
+ * struct ks_pi_mutex * (chosen by _Generic in C, by overloading in C++); with an rmutex the
+ * whole recursion depth is given up while waiting and restored afterwards. Any other lock type
+ * waits through ks_cond_wait_lock() with a table of two operations.
  */
 #ifndef KSYNC_COND_H
 #define KSYNC_COND_H
@@ -40,7 +40,9 @@
 
 #include <ksync/common.h>
 #include <ksync/mutex.h>
+#include <ksync/pi_mutex.h>
 #include <ksync/rmutex.h>
+#include <ksync/robust_mutex.h>
 
 KS_BEGIN_DECLS
 
@@ -108,13 +110,17 @@ void ks__cond_notify(struct ks_cond *c, uint32_t n);
 #define ks_cond_wait(c, lock)							\
 	_Generic((lock),							\
 		struct ks_mutex *: ks_cond_wait_mutex,				\
-		struct ks_rmutex *: ks_cond_wait_rmutex)((c), (lock))
+		struct ks_rmutex *: ks_cond_wait_rmutex,			\
+		struct ks_robust_mutex *: ks_cond_wait_robust_mutex,		\
+		struct ks_pi_mutex *: ks_cond_wait_pi_mutex)((c), (lock))
 
 /* 0 or -ETIMEDOUT, the lock held again either way; -EPERM, -EINVAL as above. */
 #define ks_cond_wait_timeout(c, lock, timeout_ns)				\
 	_Generic((lock),							\
 		struct ks_mutex *: ks_cond_wait_timeout_mutex,			\
-		struct ks_rmutex *: ks_cond_wait_timeout_rmutex)((c), (lock), (timeout_ns))
+		struct ks_rmutex *: ks_cond_wait_timeout_rmutex,		\
+		struct ks_robust_mutex *: ks_cond_wait_timeout_robust_mutex,	\
+		struct ks_pi_mutex *: ks_cond_wait_timeout_pi_mutex)((c), (lock), (timeout_ns))
 
 /*
  * As ks_cond_wait_timeout() with an absolute deadline on CLOCK_MONOTONIC or CLOCK_REALTIME
@@ -123,7 +129,9 @@ void ks__cond_notify(struct ks_cond *c, uint32_t n);
 #define ks_cond_wait_until(c, lock, clock, abstime)				\
 	_Generic((lock),							\
 		struct ks_mutex *: ks_cond_wait_until_mutex,			\
-		struct ks_rmutex *: ks_cond_wait_until_rmutex)((c), (lock), (clock), (abstime))
+		struct ks_rmutex *: ks_cond_wait_until_rmutex,			\
+		struct ks_robust_mutex *: ks_cond_wait_until_robust_mutex,	\
+		struct ks_pi_mutex *: ks_cond_wait_until_pi_mutex)((c), (lock), (clock), (abstime))
 #endif
 
 /*
@@ -240,6 +248,40 @@ static inline int ks_cond_wait_until(struct ks_cond *c, struct ks_rmutex *r, clo
 				     const struct timespec *abstime)
 {
 	return ks_cond_wait_until_rmutex(c, r, clock, abstime);
+}
+
+static inline int ks_cond_wait(struct ks_cond *c, struct ks_robust_mutex *m)
+{
+	return ks_cond_wait_robust_mutex(c, m);
+}
+
+static inline int ks_cond_wait_timeout(struct ks_cond *c, struct ks_robust_mutex *m,
+				       int64_t timeout_ns)
+{
+	return ks_cond_wait_timeout_robust_mutex(c, m, timeout_ns);
+}
+
+static inline int ks_cond_wait_until(struct ks_cond *c, struct ks_robust_mutex *m,
+				     clockid_t clock, const struct timespec *abstime)
+{
+	return ks_cond_wait_until_robust_mutex(c, m, clock, abstime);
+}
+
+static inline int ks_cond_wait(struct ks_cond *c, struct ks_pi_mutex *m)
+{
+	return ks_cond_wait_pi_mutex(c, m);
+}
+
+static inline int ks_cond_wait_timeout(struct ks_cond *c, struct ks_pi_mutex *m,
+				       int64_t timeout_ns)
+{
+	return ks_cond_wait_timeout_pi_mutex(c, m, timeout_ns);
+}
+
+static inline int ks_cond_wait_until(struct ks_cond *c, struct ks_pi_mutex *m, clockid_t clock,
+				     const struct timespec *abstime)
+{
+	return ks_cond_wait_until_pi_mutex(c, m, clock, abstime);
 }
 
 template <class Lock, class Pred>

@@ -17,6 +17,8 @@
 #ifndef KSYNC_PI_MUTEX_H
 #define KSYNC_PI_MUTEX_H
 
+#include <time.h>
+
 #include <ksync/common.h>
 #include <ksync/robust_list.h>
 
@@ -83,6 +85,20 @@ static inline bool ks_pi_mutex_is_locked(const struct ks_pi_mutex *m)
 {
 	return atomic_load_explicit(&m->owner, memory_order_relaxed) != 0;
 }
+
+/*
+ * A condition wait with a PI mutex: ks_cond_wait(c, m) and its _timeout and _until forms
+ * (<ksync/cond.h>) come here. The mutex is released and taken back as unlock and lock do; the
+ * wait itself sleeps on the condition's futex, which lends no priority (the kernel's
+ * FUTEX_WAIT_REQUEUE_PI would requeue the woken waiter onto the PI futex; see docs/pi_mutex.md).
+ */
+struct ks_cond;
+struct ks_cond_lock_ops;
+extern const struct ks_cond_lock_ops ks_cond_pi_mutex_ops;
+int ks_cond_wait_pi_mutex(struct ks_cond *c, struct ks_pi_mutex *m);
+int ks_cond_wait_timeout_pi_mutex(struct ks_cond *c, struct ks_pi_mutex *m, int64_t timeout_ns);
+int ks_cond_wait_until_pi_mutex(struct ks_cond *c, struct ks_pi_mutex *m, clockid_t clock,
+				const struct timespec *abstime);
 
 KS_END_DECLS
 

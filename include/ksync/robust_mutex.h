@@ -28,6 +28,8 @@
 #ifndef KSYNC_ROBUST_MUTEX_H
 #define KSYNC_ROBUST_MUTEX_H
 
+#include <time.h>
+
 #include <ksync/common.h>
 #include <ksync/robust_list.h>
 
@@ -160,6 +162,22 @@ static inline int ks_robust_mutex_unlock(struct ks_robust_mutex *m)
  * caller does not hold it; -EINVAL if it is not inconsistent.
  */
 int ks_robust_mutex_consistent(struct ks_robust_mutex *m);
+
+/*
+ * A condition wait with a robust mutex: ks_cond_wait(c, m) and its _timeout and _until forms
+ * (<ksync/cond.h>) come here. The wait releases the mutex as ks_robust_mutex_unlock() does
+ * (so waiting while it is inconsistent makes it not recoverable: call consistent first) and
+ * takes it back as ks_robust_mutex_lock() does: -EOWNERDEAD if its owner died meanwhile (held,
+ * as after lock), -ENOTRECOVERABLE (not held).
+ */
+struct ks_cond;
+struct ks_cond_lock_ops;
+extern const struct ks_cond_lock_ops ks_cond_robust_mutex_ops;
+int ks_cond_wait_robust_mutex(struct ks_cond *c, struct ks_robust_mutex *m);
+int ks_cond_wait_timeout_robust_mutex(struct ks_cond *c, struct ks_robust_mutex *m,
+				      int64_t timeout_ns);
+int ks_cond_wait_until_robust_mutex(struct ks_cond *c, struct ks_robust_mutex *m,
+				    clockid_t clock, const struct timespec *abstime);
 
 KS_END_DECLS
 
