@@ -8,6 +8,7 @@
  * that shows the inversion the PI locks prevent — ks_pi_mutex and a ks_robust_mutex made with
  * KS_PRIO_INHERIT (skipped where real-time scheduling is refused).
  */
+#include <ksync/cond.h>
 #include <ksync/mutex.h>
 #include <ksync/pi_mutex.h>
 #include <ksync/robust_mutex.h>
@@ -305,6 +306,55 @@ static void test_processes(void)
 	is(w.result, 0, "with a waiter queued when the owner dies, the kernel hands it the lock");
 	is(s->m.owner, 0, "which it released");
 	munmap(s, sizeof(*s));
+}
+
+/* ---- condition waits ---------------------------------------------------------------------- */
+
+struct cond_case {
+	struct ks_pi_mutex m;
+	struct ks_cond c;
+	int go;				/* under m */
+	atomic_int waiting;
+	int result, held_after;
+};
+
+static void *cond_waiter(void *arg)
+{
+	struct cond_case *k = arg;
+
+	ks_pi_mutex_lock(&k->m);
+	atomic_store(&k->waiting, 1);
+	while (!k->go && !k->result)
+		k->result = ks_cond_wait(&k->c, &k->m);
+	k->held_after = ks_pi_mutex_unlock(&k->m);
+	return NULL;
+}
+
+static void test_cond(void)
+{
+	struct cond_case k;
+	pthread_t t;
+
+	tap_phase("condition waits");
+	memset(&k, 0, sizeof(k));
+	ks_pi_mutex_init(&k.m, 0);
+	ks_cond_init(&k.c, 0);
+	t = tap_thread(cond_waiter, &k);
+	while (!atomic_load(&k.waiting))
+		tap_sleep_ms(1);
+	ks_pi_mutex_lock(&k.m);		/* the waiter is inside the wait once we get it */
+	k.go = 1;
+	ks_cond_signal(&k.c);
+	ks_pi_mutex_unlock(&k.m);
+	pthread_join(t, NULL);
+	ok(k.result == 0 && k.held_after == 0, "ks_cond_wait() with a PI mutex: 0, held after");
+	ks_pi_mutex_lock(&k.m);
+	is(ks_cond_wait_timeout(&k.c, &k.m, 30 * KS_NSEC_PER_MSEC), -ETIMEDOUT,
+	   "ks_cond_wait_timeout(): -ETIMEDOUT");
+	is(ks_cond_wait_event_timeout(&k.c, &k.m, k.go == 2, 10 * KS_NSEC_PER_MSEC), -ETIMEDOUT,
+	   "ks_cond_wait_event_timeout(): -ETIMEDOUT");
+	is(ks_pi_mutex_unlock(&k.m), 0, "... the mutex held again after each");
+	is(ks_cond_wait(&k.c, &k.m), -EPERM, "a wait without the mutex: -EPERM");
 }
 
 /* ---- kernels without FUTEX_LOCK_PI2 ---------------------------------------------------------- */
@@ -610,6 +660,7 @@ int main(void)
 	test_many_waiters();
 	test_no_syscalls();
 	test_processes();
+	test_cond();
 	test_old_kernel();
 	test_free_after_unlock();
 	test_priority_inversion();

@@ -8,6 +8,7 @@
  * contending processes; and the usual: timeouts, signals and spurious wake-ups during the wait,
  * many waiters, zero futex calls uncontended, freed right after the last unlock.
  */
+#include <ksync/cond.h>
 #include <ksync/robust_mutex.h>
 #include <sys/syscall.h>
 
@@ -509,6 +510,143 @@ static void test_not_recoverable(void)
 	munmap(s, sizeof(*s));
 }
 
+/* ---- condition waits ---------------------------------------------------------------------- */
+
+struct cond_case {
+	struct ks_robust_mutex m;
+	struct ks_cond c;
+	int go;				/* under m */
+	atomic_int waiting;
+	int result;			/* of the wait */
+	int held_after;			/* unlock's result after the wait: 0 if it was held */
+	bool event;			/* wait with ks_cond_wait_event() */
+};
+
+static void *cond_waiter(void *arg)
+{
+	struct cond_case *k = arg;
+	int r = ks_robust_mutex_lock(&k->m);
+
+	if (r == -EOWNERDEAD)
+		ks_robust_mutex_consistent(&k->m);
+	atomic_store(&k->waiting, 1);
+	if (k->event)
+		k->result = ks_cond_wait_event(&k->c, &k->m, k->go);
+	else
+		while (!k->go && !k->result)
+			k->result = ks_cond_wait(&k->c, &k->m);
+	if (k->result == -EOWNERDEAD)
+		ks_robust_mutex_consistent(&k->m);
+	k->held_after = ks_robust_mutex_unlock(&k->m);
+	return NULL;
+}
+
+/* Takes the lock, sets go, signals, and returns without unlocking (or unlocks if `unlock`). */
+static void *cond_signaller(void *arg)
+{
+	struct cond_case *k = arg;
+	int r = ks_robust_mutex_lock(&k->m);
+
+	k->go = 1;
+	ks_cond_signal(&k->c);
+	if (r == -EOWNERDEAD)		/* released inconsistent: made not recoverable */
+		ks_robust_mutex_unlock(&k->m);
+	return NULL;
+}
+
+static pthread_t cond_start(struct cond_case *k, bool event)
+{
+	pthread_t t;
+
+	memset(k, 0, sizeof(*k));
+	ks_robust_mutex_init(&k->m, kind);
+	ks_cond_init(&k->c, 0);
+	k->event = event;
+	t = tap_thread(cond_waiter, k);
+	while (!atomic_load(&k->waiting))
+		tap_sleep_ms(1);
+	ks_robust_mutex_lock(&k->m);	/* the waiter is inside the wait once we get it */
+	ks_robust_mutex_unlock(&k->m);
+	return t;
+}
+
+static void test_cond(void)
+{
+	struct cond_case k;
+	struct timespec past = { 0, 0 };
+	pthread_t t, s;
+
+	tap_phase("condition waits");
+	t = cond_start(&k, false);
+	ks_robust_mutex_lock(&k.m);
+	k.go = 1;
+	ks_cond_signal(&k.c);
+	ks_robust_mutex_unlock(&k.m);
+	pthread_join(t, NULL);
+	ok(k.result == 0 && k.held_after == 0, "ks_cond_wait() with a robust mutex: 0, held after");
+
+	ks_robust_mutex_lock(&k.m);
+	is(ks_cond_wait_timeout(&k.c, &k.m, 30 * KS_NSEC_PER_MSEC), -ETIMEDOUT,
+	   "ks_cond_wait_timeout(): -ETIMEDOUT");
+	is(ks_cond_wait_until(&k.c, &k.m, CLOCK_REALTIME, &past), -ETIMEDOUT,
+	   "ks_cond_wait_until(CLOCK_REALTIME, in the past): -ETIMEDOUT");
+	is(ks_cond_wait_timeout(&k.c, &k.m, -1), -EINVAL, "a negative timeout: -EINVAL");
+	is(ks_robust_mutex_unlock(&k.m), 0, "... the mutex held again after each");
+	is(ks_cond_wait(&k.c, &k.m), -EPERM, "a wait without the mutex: -EPERM");
+
+	t = cond_start(&k, false);
+	s = tap_thread(cond_signaller, &k);	/* signals, then exits holding the mutex */
+	pthread_join(s, NULL);
+	pthread_join(t, NULL);
+	is(k.result, -EOWNERDEAD, "the signaller died holding the mutex: the wait returns "
+	   "-EOWNERDEAD");
+	is(k.held_after, 0, "... with the mutex held");
+
+	t = cond_start(&k, true);
+	s = tap_thread(cond_signaller, &k);
+	pthread_join(s, NULL);
+	pthread_join(t, NULL);
+	ok(k.result == -EOWNERDEAD && k.held_after == 0,
+	   "ks_cond_wait_event() stops at -EOWNERDEAD, the mutex held");
+
+	/* the signaller takes it from a dead owner and unlocks it inconsistent */
+	t = cond_start(&k, false);
+	s = tap_thread(take_and_exit, &k.m);
+	pthread_join(s, NULL);
+	s = tap_thread(cond_signaller, &k);
+	pthread_join(s, NULL);
+	pthread_join(t, NULL);
+	is(k.result, -ENOTRECOVERABLE, "made not recoverable meanwhile: -ENOTRECOVERABLE");
+	is(k.held_after, -EPERM, "... and the mutex is not held");
+}
+
+static void test_cond_processes(void)
+{
+	struct cond_case *k = tap_shared_alloc(sizeof(*k));
+	pthread_t t;
+	pid_t pid;
+
+	tap_phase("condition waits between processes");
+	memset(k, 0, sizeof(*k));
+	ks_robust_mutex_init(&k->m, KS_SHARED | kind);
+	ks_cond_init(&k->c, KS_SHARED);
+	t = tap_thread(cond_waiter, k);
+	while (!atomic_load(&k->waiting))
+		tap_sleep_ms(1);
+	pid = fork();
+	if (pid == 0) {
+		ks_robust_mutex_lock(&k->m);
+		k->go = 1;
+		ks_cond_signal(&k->c);
+		_exit(0);		/* holding the mutex */
+	}
+	waitpid(pid, NULL, 0);
+	pthread_join(t, NULL);
+	ok(k->result == -EOWNERDEAD && k->held_after == 0, "a process signals and dies holding "
+	   "the mutex: the waiter in another returns -EOWNERDEAD, the mutex held");
+	munmap(k, sizeof(*k));
+}
+
 /* ---- living beside glibc's robust mutexes ------------------------------------------------ */
 
 #define MIXED 4
@@ -1007,6 +1145,8 @@ int main(void)
 		test_process_death();
 		test_two_mappings();
 		test_not_recoverable();
+		test_cond();
+		test_cond_processes();
 		test_beside_glibc();
 		test_many_waiters();
 		test_no_syscalls();
