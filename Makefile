@@ -321,6 +321,8 @@ help:
 	@echo '                 $(O)/tools/'
 	@echo '  fetch          ksync-fetch and ksync-imgserver only'
 	@echo '  demo           the seed tour, the workloads and a short contention table'
+	@echo '  torture        ksync-torture for DURATION (default 10m; make check runs 10s of it),'
+	@echo '                 TORTURE_FLAGS= for its options (docs/torture.md)'
 	@echo '  bench          the full benchmark suite (FILTER=regex); bench-quick: one minute;'
 	@echo '                 bench-build: the benchmark program only'
 	@echo '  install        headers, libraries, ksync.pc, the CMake package, man pages, LICENSE'
