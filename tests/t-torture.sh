@@ -17,8 +17,6 @@ rwlock		issue 8 finding 3: a reader overtakes a waiting writer
 cond		issue 8 finding 6: notify(n) ends more than n waits
 cond-rmutex	issue 8 finding 6: notify(n) ends more than n waits
 thread		issue 8 finding 2: join returns while the thread still runs
-once		issue 8 finding 4: the runner reads the object after publishing DONE
-workqueue	issue 8 finding 1: flush returns before a run that covers an earlier queue_work
 '
 n=0
 failed=0

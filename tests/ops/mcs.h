@@ -13,7 +13,7 @@
 static inline int ops_mcs_init(void *l, unsigned value, unsigned flags)
 {
 	(void)value;
-	ks_mcs_lock_init(l, flags);
+	ks_mcs_init(l, flags);
 	return 0;
 }
 
@@ -38,7 +38,7 @@ static inline bool ops_mcs_busy(const void *l)
 static const struct ops ops_mcs __attribute__((unused)) = {
 	.name = "mcs",
 	.caps = OPS_EXCLUSIVE | OPS_SHARED,
-	.size = sizeof(struct ks_mcs_lock),
+	.size = sizeof(struct ks_mcs),
 	.node_size = sizeof(struct ks_mcs_node),
 	.init = ops_mcs_init,
 	.acquire = ops_mcs_acquire,

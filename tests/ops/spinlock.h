@@ -18,20 +18,20 @@ static inline int ops_spinlock_acquire(void *l, void *node, int64_t timeout_ns)
 {
 	(void)node;
 	if (timeout_ns != OPS_BLOCK)
-		return ks_spin_trylock(l) ? 0 : -ETIMEDOUT;
-	ks_spin_lock(l);
+		return ks_spinlock_trylock(l) ? 0 : -ETIMEDOUT;
+	ks_spinlock_lock(l);
 	return 0;
 }
 
 static inline int ops_spinlock_release(void *l, void *node)
 {
 	(void)node;
-	return ks_spin_unlock(l);
+	return ks_spinlock_unlock(l);
 }
 
 static inline bool ops_spinlock_busy(const void *l)
 {
-	return ks_spin_is_locked(l);
+	return ks_spinlock_is_locked(l);
 }
 
 static const struct ops ops_spinlock __attribute__((unused)) = {

@@ -28,7 +28,7 @@ static inline int ops_thread_join(void *t, int64_t timeout_ns, void **ret)
 {
 	if (timeout_ns == OPS_BLOCK)
 		return ks_thread_join(t, ret);
-	return ks_thread_join_timeout(t, timeout_ns, ret);
+	return ks_thread_join_timeout(t, ret, timeout_ns);
 }
 
 static inline bool ops_thread_is_alive(const void *t)

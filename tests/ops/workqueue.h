@@ -23,7 +23,7 @@ static inline int ops_workqueue_create(void **wq, unsigned nthreads)
 
 static inline bool ops_workqueue_queue(void *wq, struct ks_work *work)
 {
-	return ks_queue_work(wq, work);
+	return ks_workqueue_queue(wq, work);
 }
 
 static inline int ops_workqueue_flush(void *wq)
