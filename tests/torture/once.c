@@ -119,7 +119,10 @@ static void once_work(struct scene *s, struct worker *w)
 		running = r;
 		torture_enter(w, "ks_once", OPS_BLOCK);
 		rc = torture_leave(w, ops_of(s)->call(r->obj, once_fn), OPS_BLOCK);
-		if (rc)
+		if (rc == -EDEADLK)
+			torture_fail(s, "ks_once returned -EDEADLK: it took the runner for its own "
+				     "caller (a thread id shared across fork()?)");
+		else if (rc)
 			torture_fail(s, "ks_once returned %d", rc);
 		if (r->result != (ONCE_MAGIC ^ r->number))
 			torture_fail(s, "ks_once returned before fn had completed");

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ksync/thread.h>
+
 #include "run.h"
 
 struct torture_shared *torture_shared;
@@ -444,6 +446,8 @@ void torture_run(const struct scenario *const *list, unsigned n)
 		exit(2);
 	}
 	signals_setup();
+	/* the parent forks as a program that has used ksync does: its thread id is cached */
+	ks_gettid();
 	round_rng = torture_cfg.seed | 1;
 	started_ns = ks_now_ns();
 	end_ns = started_ns + torture_cfg.duration_ns;
