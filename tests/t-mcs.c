@@ -9,6 +9,8 @@
 #include <ksync/mcs.h>
 
 #include "tap.h"
+#include "harness/exclusion.h"
+#include "ops/mcs.h"
 
 static void test_basics(void)
 {
@@ -83,108 +85,17 @@ static void test_fifo(void)
 	ok(!ks_mcs_is_locked(&f.l), "unlocked at the end");
 }
 
-struct stress {
-	struct ks_mcs l;
-	long a, b;		/* kept equal under the lock */
-	atomic_int inside;
-	atomic_int overlaps;
-	atomic_long ops;
-	atomic_ulong futex_calls;
-	int64_t end;
-};
-
-static void *stress_main(void *arg)
-{
-	struct stress *s = arg;
-	struct ks_mcs_node node = KS_MCS_NODE_INIT;
-	unsigned long calls = ks_futex_calls();
-	unsigned seed = (unsigned)ks_self_tid();
-	long ops = 0;
-
-	while (tap_before(s->end)) {
-		if (rand_r(&seed) % 4 == 0) {
-			if (!ks_mcs_trylock(&s->l, &node))
-				continue;
-		} else {
-			ks_mcs_lock(&s->l, &node);
-		}
-		if (atomic_fetch_add_explicit(&s->inside, 1, memory_order_relaxed))
-			atomic_fetch_add(&s->overlaps, 1);
-		s->a++;
-		s->b++;
-		atomic_fetch_sub_explicit(&s->inside, 1, memory_order_relaxed);
-		ks_mcs_unlock(&s->l, &node);
-		ops++;
-	}
-	atomic_fetch_add(&s->ops, ops);
-	atomic_fetch_add(&s->futex_calls, ks_futex_calls() - calls);
-	return NULL;
-}
-
+/* Threads, then processes with their nodes in the shared mapping: the harness over ops/mcs.h. */
 static void test_stress(void)
 {
-	static struct stress s = { .l = KS_MCS_INIT };
-	enum { THREADS = 3 };
-	pthread_t t[THREADS];
-
 	tap_phase("mcs stress");
-	s.end = tap_deadline_in_ms(tap_stress_ms());
-	for (int i = 0; i < THREADS; i++)
-		t[i] = tap_thread(stress_main, &s);
-	for (int i = 0; i < THREADS; i++)
-		pthread_join(t[i], NULL);
-	ok(atomic_load(&s.ops) > 0, "stress: %ld critical sections by %d threads",
-	   atomic_load(&s.ops), THREADS);
-	is(s.a, atomic_load(&s.ops), "stress: every critical section counted");
-	is(s.a, s.b, "stress: the protected pair stayed consistent");
-	is(atomic_load(&s.overlaps), 0, "stress: mutual exclusion held");
-	is(atomic_load(&s.futex_calls), 0, "stress: not one futex call, even contended");
-	ok(!ks_mcs_is_locked(&s.l), "stress: unlocked at the end");
+	excl_stress(&ops_mcs, 3);
 }
-
-enum { CHILDREN = 2, ROUNDS = 20000 };
-
-struct shared_counter {
-	struct ks_mcs l;
-	struct ks_mcs_node nodes[CHILDREN + 1];	/* one per process, in the shared mapping */
-	long counter;
-	int inside;
-	int overlaps;
-};
 
 static void test_process_shared(void)
 {
-	struct shared_counter *s = tap_shared_alloc(sizeof(*s));
-	pid_t pids[CHILDREN];
-	bool all_ok = true;
-
 	tap_phase("process-shared");
-	ks_mcs_init(&s->l, KS_SHARED);
-	ks_mcs_lock(&s->l, &s->nodes[CHILDREN]);
-	for (int i = 0; i < CHILDREN; i++) {
-		pids[i] = fork();
-		if (pids[i] == 0) {
-			for (int k = 0; k < ROUNDS; k++) {
-				ks_mcs_lock(&s->l, &s->nodes[i]);
-				if (s->inside++)
-					s->overlaps++;
-				s->counter++;
-				s->inside--;
-				ks_mcs_unlock(&s->l, &s->nodes[i]);
-			}
-			_exit(0);
-		}
-	}
-	tap_sleep_ms(20);
-	is(s->counter, 0, "children spin on a lock the parent holds");
-	ks_mcs_unlock(&s->l, &s->nodes[CHILDREN]);
-	for (int i = 0; i < CHILDREN; i++)
-		all_ok &= tap_wait_child(pids[i]);
-	ok(all_ok, "all children exited cleanly");
-	is(s->counter, (long)CHILDREN * ROUNDS, "%d processes x %d increments, none lost", CHILDREN,
-	   ROUNDS);
-	is(s->overlaps, 0, "mutual exclusion across processes");
-	munmap(s, sizeof(*s));
+	excl_processes(&ops_mcs, 2, 20000);
 }
 
 int main(void)
