@@ -37,6 +37,8 @@
 
 #include <ksync/common.h>
 
+#include "../tap/waiter.h"
+
 #define OPS_BLOCK	(-1)	/* acquire's timeout: the untimed call */
 #define OPS_TRY		(-2)	/* acquire's timeout: the try call */
 
@@ -91,28 +93,42 @@ static inline const char *ops_acquire_form(int64_t timeout_ns)
 }
 
 /*
- * A tap_waiter call over a table (tests/tap/waiter.h): `obj` is a struct ops_call naming the
- * table, the object and how to call it; the waiter's timeout is acquire's.
+ * A call of a table as a tap_waiter's (tests/tap/waiter.h): acquire (OPS_CALL_READ:
+ * acquire_shared), and with OPS_CALL_RELEASE the matching release once it has it.
  */
+enum {
+	OPS_CALL_READ		= 1u << 0,
+	OPS_CALL_RELEASE	= 1u << 1,
+};
+
 struct ops_call {
 	const struct ops *ops;
 	void *obj;
-	bool shared;		/* acquire_shared rather than acquire */
-	bool release_after;	/* release what it acquired before returning */
+	unsigned how;
 };
 
 static inline int ops_call(void *arg, int64_t timeout_ns)
 {
 	struct ops_call *c = arg;
+	bool read = c->how & OPS_CALL_READ;
 	int r;
 
-	if (c->shared)
-		r = c->ops->acquire_shared(c->obj, timeout_ns);
-	else
-		r = c->ops->acquire(c->obj, NULL, timeout_ns);
-	if (!r && c->release_after)
-		c->shared ? c->ops->release_shared(c->obj) : c->ops->release(c->obj, NULL);
+	if (timeout_ns < 0)
+		timeout_ns = OPS_BLOCK;
+	r = read ? c->ops->acquire_shared(c->obj, timeout_ns) :
+		   c->ops->acquire(c->obj, NULL, timeout_ns);
+	if (!r && (c->how & OPS_CALL_RELEASE))
+		read ? c->ops->release_shared(c->obj) : c->ops->release(c->obj, NULL);
 	return r;
+}
+
+/* A waiter blocked in the table's acquire on obj: timeout < 0 the untimed call. */
+static inline pthread_t ops_waiter_start(struct tap_waiter *w, const struct ops *ops, void *obj,
+					 unsigned how, int64_t timeout_ns)
+{
+	struct ops_call c = { .ops = ops, .obj = obj, .how = how };
+
+	return tap_waiter_start_ctx(w, ops_call, &c, sizeof(c), timeout_ns);
 }
 
 #endif /* KSYNC_TESTS_OPS_H */

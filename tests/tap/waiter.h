@@ -30,6 +30,7 @@ struct tap_waiter {
 	void *obj;
 	void *item;		/* in and out of call_item */
 	int64_t timeout_ns;
+	unsigned char ctx[64];	/* the call's own arguments, when obj points here */
 	pthread_t thread;
 	atomic_int tid;
 	atomic_bool done;
@@ -71,6 +72,19 @@ static inline pthread_t tap_waiter_start_item(struct tap_waiter *w, tap_wait_ite
 	w->call_item = call;
 	w->obj = obj;
 	w->item = item;
+	w->timeout_ns = timeout_ns;
+	w->thread = tap_thread(tap__waiter_main, w);
+	return w->thread;
+}
+
+/* The same, with obj pointing at a copy of ctx kept in the waiter (a call's own arguments). */
+static inline pthread_t tap_waiter_start_ctx(struct tap_waiter *w, tap_wait_fn *call,
+					     const void *ctx, size_t size, int64_t timeout_ns)
+{
+	memset(w, 0, sizeof(*w));
+	memcpy(w->ctx, ctx, size < sizeof(w->ctx) ? size : sizeof(w->ctx));
+	w->call = call;
+	w->obj = w->ctx;
 	w->timeout_ns = timeout_ns;
 	w->thread = tap_thread(tap__waiter_main, w);
 	return w->thread;
