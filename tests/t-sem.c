@@ -10,24 +10,18 @@
 #include <ksync/sem.h>
 
 #include "tap.h"
+#include "harness/lifetime.h"
+#include "ops/sem.h"
 
 static unsigned sem_nwaiters(struct ks_sem *s)
 {
 	return (unsigned)(atomic_load(&s->word) >> KS_SEM_WAITER_SHIFT);
 }
 
-/* ks_sem_down, or ks_sem_down_timeout for timeout_ns >= 0, as a tap_waiter call. */
-static int sem_down_call(void *s, int64_t timeout_ns)
-{
-	if (timeout_ns >= 0)
-		return ks_sem_down_timeout(s, timeout_ns);
-	ks_sem_down(s);
-	return 0;
-}
-
+/* A waiter in ks_sem_down (timeout < 0) or ks_sem_down_timeout, through the table. */
 static pthread_t start_waiter(struct tap_waiter *w, struct ks_sem *s, int64_t timeout_ns)
 {
-	return tap_waiter_start(w, sem_down_call, s, timeout_ns);
+	return ops_waiter_start(w, &ops_sem, s, 0, timeout_ns);
 }
 
 static void test_constructor(void)
@@ -532,60 +526,13 @@ static void test_process_shared(void)
 /*
  * The waiter frees the semaphore as soon as its down returns, while the upper may still be
  * inside ks_sem_up(): the upper must not touch it after the CAS that gives the token, except
- * through the futex address. ASan turns any such touch into a failure.
+ * through the futex address. ASan turns any such touch into a failure; signals stretch the
+ * upper's way through ks_sem_up() at random points.
  */
-struct uaf_slot {
-	struct ks_sem *_Atomic obj;
-	atomic_bool stop;
-	atomic_long rounds;
-};
-
-static void *uaf_waiter(void *arg)
-{
-	struct uaf_slot *slot = arg;
-
-	while (!atomic_load(&slot->stop)) {
-		struct ks_sem *s = atomic_load(&slot->obj);
-
-		if (!s)
-			continue;
-		ks_sem_down(s);		/* the main thread's up releases us */
-		atomic_store(&slot->obj, NULL);
-		free(s);
-		atomic_fetch_add(&slot->rounds, 1);
-	}
-	return NULL;
-}
-
 static void test_free_after_down(void)
 {
-	struct uaf_slot slot = { .obj = NULL };
-	int64_t end = tap_deadline_in_ms(tap_stress_ms() / 2);
-	struct tap_storm storm;
-	unsigned long n = 0;
-	pthread_t t;
-
 	tap_phase("free after the last down");
-	t = tap_thread(uaf_waiter, &slot);
-	/* signals stretch the upper's way through ks_sem_up() at random points */
-	tap_storm_start(&storm, pthread_self(), 20 * KS_NSEC_PER_USEC);
-	while (tap_before(end)) {
-		struct ks_sem *s = malloc(sizeof(*s));
-
-		ks_sem_init(s, 0, 0);
-		atomic_store(&slot.obj, s);
-		/* vary the moment of the up: spinning waiter, registering, asleep */
-		for (unsigned spin = 0; spin < (n++ % 8) * 100; spin++)
-			ks_cpu_relax();
-		ks_sem_up(s);
-		while (atomic_load(&slot.obj))
-			;
-	}
-	tap_storm_stop(&storm);
-	atomic_store(&slot.stop, true);
-	pthread_join(t, NULL);
-	ok(atomic_load(&slot.rounds) > 0, "%ld semaphores freed by the waiter right after down",
-	   atomic_load(&slot.rounds));
+	lifetime_ok(&ops_sem, LIFETIME_STORM, "semaphores freed by the waiter right after down");
 }
 
 /* ---- stress: producers and consumers, tokens conserved ------------------------------------ */
