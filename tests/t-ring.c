@@ -10,6 +10,7 @@
 #include <sched.h>
 
 #include "tap.h"
+#include "ops/ring.h"
 
 #define KINDS 2
 static const unsigned kinds[KINDS] = { KS_RING_SPSC, KS_RING_MPMC };
@@ -290,56 +291,11 @@ static void run_stress(unsigned flags, unsigned nprod, unsigned ncons, size_t ca
 
 /* ---- blocking calls: timeouts, signals, spurious wake-ups, many sleepers ------------------- */
 
-struct waiter {
-	struct ks_ring *r;
-	bool push;
-	int64_t timeout_ns;	/* < 0: the untimed call */
-	void *item;
-	atomic_int tid;
-	atomic_bool done;
-	int result;
-	int64_t took_ns;
-};
-
-static void *waiter_main(void *arg)
-{
-	struct waiter *w = arg;
-	int64_t t0;
-
-	atomic_store(&w->tid, ks_self_tid());
-	t0 = tap_now_ns();
-	if (w->timeout_ns < 0 && w->push) {
-		ks_ring_push(w->r, w->item);
-		w->result = 0;
-	} else if (w->timeout_ns < 0) {
-		w->item = ks_ring_pop(w->r);
-		w->result = 0;
-	} else if (w->push) {
-		w->result = ks_ring_push_timeout(w->r, w->item, w->timeout_ns);
-	} else {
-		w->result = ks_ring_pop_timeout(w->r, &w->item, w->timeout_ns);
-	}
-	w->took_ns = tap_now_ns() - t0;
-	atomic_store(&w->done, true);
-	return NULL;
-}
-
-static pthread_t start_waiter(struct waiter *w, struct ks_ring *r, bool push, void *item,
+/* A waiter in push or pop (timeout < 0: the blocking call), through the table. */
+static pthread_t start_waiter(struct tap_waiter *w, struct ks_ring *r, bool push, void *item,
 			      int64_t timeout_ns)
 {
-	memset(w, 0, sizeof(*w));
-	w->r = r;
-	w->push = push;
-	w->item = item;
-	w->timeout_ns = timeout_ns;
-	return tap_thread(waiter_main, w);
-}
-
-static void wait_asleep(struct waiter *w)
-{
-	while (!atomic_load(&w->tid))
-		tap_sleep_ms(1);
-	tap_wait_asleep(atomic_load(&w->tid), 2000);
+	return tap_waiter_start_item(w, push ? ops_ring_push : ops_ring_pop, r, item, timeout_ns);
 }
 
 static void fill(struct ks_ring *r)
@@ -375,7 +331,7 @@ static void test_wakeups(unsigned flags)
 {
 	struct ks_ring r;
 	struct ks_ring_cell cells[4];
-	struct waiter w;
+	struct tap_waiter w;
 	pthread_t t;
 	const char *k = kind_name(flags);
 	void *item;
@@ -383,7 +339,7 @@ static void test_wakeups(unsigned flags)
 	tap_phase("wake-ups");
 	ks_ring_init(&r, cells, 4, flags);
 	t = start_waiter(&w, &r, false, NULL, -1);
-	wait_asleep(&w);
+	tap_waiter_asleep(&w);
 	ok(!atomic_load(&w.done), "%s: pop sleeps on an empty ring", k);
 	ks_ring_push(&r, mk_item(2, 7));
 	pthread_join(t, NULL);
@@ -391,7 +347,7 @@ static void test_wakeups(unsigned flags)
 
 	fill(&r);
 	t = start_waiter(&w, &r, true, mk_item(3, 3), 10 * KS_NSEC_PER_SEC);
-	wait_asleep(&w);
+	tap_waiter_asleep(&w);
 	ok(!atomic_load(&w.done), "%s: push_timeout sleeps on a full ring", k);
 	item = ks_ring_pop(&r);
 	pthread_join(t, NULL);
@@ -405,7 +361,7 @@ static void test_signals(unsigned flags)
 {
 	struct ks_ring r;
 	struct ks_ring_cell cells[4];
-	struct waiter w;
+	struct tap_waiter w;
 	struct tap_storm storm;
 	pthread_t t;
 	const char *k = kind_name(flags);
@@ -444,7 +400,7 @@ static void test_signals(unsigned flags)
 
 	fill(&r);
 	t = start_waiter(&w, &r, true, mk_item(5, 5), -1);
-	wait_asleep(&w);
+	tap_waiter_asleep(&w);
 	for (i = 0; i < 50; i++)
 		tap_futex_poke(&r.not_full.seq);
 	tap_sleep_ms(20);
@@ -460,7 +416,7 @@ static void test_many_waiters(void)
 	enum { N = 8 };
 	struct ks_ring r;
 	struct ks_ring_cell cells[N];
-	struct waiter w[N];
+	struct tap_waiter w[N];
 	pthread_t t[N];
 	uint64_t got = 0;
 	void *item;
@@ -471,7 +427,7 @@ static void test_many_waiters(void)
 	for (i = 0; i < N; i++)
 		t[i] = start_waiter(&w[i], &r, false, NULL, i % 2 ? -1 : 30 * KS_NSEC_PER_SEC);
 	for (i = 0; i < N; i++)
-		wait_asleep(&w[i]);
+		tap_waiter_asleep(&w[i]);
 	for (i = 0; i < N; i++)
 		ks_ring_push(&r, mk_item(0, i));
 	for (i = 0; i < N; i++) {
@@ -486,7 +442,7 @@ static void test_many_waiters(void)
 		t[i] = start_waiter(&w[i], &r, true, mk_item(6, i),
 				    i % 2 ? -1 : 30 * KS_NSEC_PER_SEC);
 	for (i = 0; i < N; i++)
-		wait_asleep(&w[i]);
+		tap_waiter_asleep(&w[i]);
 	for (i = 0; i < N; i++)
 		ks_ring_pop(&r);
 	n = 0;
@@ -511,7 +467,7 @@ static void test_hole(void)
 {
 	struct ks_ring r;
 	struct ks_ring_cell cells[4];
-	struct waiter w[2];
+	struct tap_waiter w[2];
 	pthread_t t[2];
 	size_t pos;
 	int i;
@@ -521,12 +477,12 @@ static void test_hole(void)
 	for (i = 0; i < 2; i++)
 		t[i] = start_waiter(&w[i], &r, false, NULL, 60 * KS_NSEC_PER_SEC);
 	for (i = 0; i < 2; i++)
-		wait_asleep(&w[i]);
+		tap_waiter_asleep(&w[i]);
 	pos = atomic_fetch_add(&r.tail, 1);		/* claim a position, as by a CAS */
 	ks_ring_push(&r, mk_item(7, 1));		/* behind the hole: wakes one sleeper */
 	tap_sleep_ms(20);
 	for (i = 0; i < 2; i++)
-		wait_asleep(&w[i]);
+		tap_waiter_asleep(&w[i]);
 	ok(!atomic_load(&w[0].done) && !atomic_load(&w[1].done),
 	   "a consumer woken behind a hole sleeps again");
 	cells[pos & 3].item = mk_item(7, 0);		/* publish, as the preempted producer */
