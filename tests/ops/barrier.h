@@ -55,6 +55,13 @@ static inline void *ops_barrier_word(void *b)
 	return &((struct ks_barrier *)b)->core.seq;
 }
 
+/* Until n parties wait at the barrier (a test's way to know they have all arrived). */
+static inline void ops_barrier_until_waiting(struct ks_barrier *b, unsigned n)
+{
+	while (ks_barrier_n_waiting(b) < n)
+		tap_sleep_ms(1);
+}
+
 static const struct barrier_ops ops_barrier __attribute__((unused)) = {
 	.name = "barrier",
 	.caps = OPS_TIMED | OPS_SLEEPS | OPS_SHARED,
