@@ -11,19 +11,13 @@
 #include <ksync/event.h>
 
 #include "tap.h"
+#include "harness/lifetime.h"
+#include "ops/event.h"
 
-/* ks_event_wait, or ks_event_wait_timeout for timeout_ns >= 0, as a tap_waiter call. */
-static int event_wait_call(void *e, int64_t timeout_ns)
-{
-	if (timeout_ns >= 0)
-		return ks_event_wait_timeout(e, timeout_ns);
-	ks_event_wait(e);
-	return 0;
-}
-
+/* A waiter in ks_event_wait (timeout < 0) or ks_event_wait_timeout, through the table. */
 static pthread_t start_waiter(struct tap_waiter *w, struct ks_event *e, int64_t timeout_ns)
 {
-	return tap_waiter_start(w, event_wait_call, e, timeout_ns);
+	return ops_waiter_start(w, &ops_event, e, 0, timeout_ns);
 }
 
 static void test_is_set(void)
@@ -374,58 +368,12 @@ static void test_process_shared(void)
 /*
  * The waiter frees the event as soon as its wait returns, while the setter may still be inside
  * ks_event_set(): the setter must not touch it after its CAS, except through the futex address.
+ * Signals stretch the setter's way through ks_event_set() at random points.
  */
-struct uaf_slot {
-	struct ks_event *_Atomic obj;
-	atomic_bool stop;
-	atomic_long rounds;
-};
-
-static void *uaf_waiter(void *arg)
-{
-	struct uaf_slot *slot = arg;
-
-	while (!atomic_load(&slot->stop)) {
-		struct ks_event *e = atomic_load(&slot->obj);
-
-		if (!e)
-			continue;
-		ks_event_wait(e);	/* the main thread's set releases us */
-		atomic_store(&slot->obj, NULL);
-		free(e);
-		atomic_fetch_add(&slot->rounds, 1);
-	}
-	return NULL;
-}
-
 static void test_free_after_wait(void)
 {
-	struct uaf_slot slot = { .obj = NULL };
-	int64_t end = tap_deadline_in_ms(tap_stress_ms() / 2);
-	struct tap_storm storm;
-	unsigned long n = 0;
-	pthread_t t;
-
 	tap_phase("free after the last wait");
-	t = tap_thread(uaf_waiter, &slot);
-	/* signals stretch the setter's way through ks_event_set() at random points */
-	tap_storm_start(&storm, pthread_self(), 20 * KS_NSEC_PER_USEC);
-	while (tap_before(end)) {
-		struct ks_event *e = malloc(sizeof(*e));
-
-		ks_event_init(e, 0);
-		atomic_store(&slot.obj, e);
-		for (unsigned spin = 0; spin < (n++ % 8) * 100; spin++)
-			ks_cpu_relax();
-		ks_event_set(e);
-		while (atomic_load(&slot.obj))
-			;
-	}
-	tap_storm_stop(&storm);
-	atomic_store(&slot.stop, true);
-	pthread_join(t, NULL);
-	ok(atomic_load(&slot.rounds) > 0, "%ld events freed by the waiter right after wait",
-	   atomic_load(&slot.rounds));
+	lifetime_ok(&ops_event, LIFETIME_STORM, "events freed by the waiter right after wait");
 }
 
 /* ---- stress 1: the benchmark's ping-pong, each side clearing what it waited for ------------ */
