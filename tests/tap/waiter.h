@@ -54,15 +54,20 @@ static void *tap__waiter_main(void *arg)
 	return NULL;
 }
 
+static inline pthread_t tap__waiter_go(struct tap_waiter *w, void *obj, int64_t timeout_ns)
+{
+	w->obj = obj;
+	w->timeout_ns = timeout_ns;
+	w->thread = tap_thread(tap__waiter_main, w);
+	return w->thread;
+}
+
 static inline pthread_t tap_waiter_start(struct tap_waiter *w, tap_wait_fn *call, void *obj,
 					 int64_t timeout_ns)
 {
 	memset(w, 0, sizeof(*w));
 	w->call = call;
-	w->obj = obj;
-	w->timeout_ns = timeout_ns;
-	w->thread = tap_thread(tap__waiter_main, w);
-	return w->thread;
+	return tap__waiter_go(w, obj, timeout_ns);
 }
 
 static inline pthread_t tap_waiter_start_item(struct tap_waiter *w, tap_wait_item_fn *call,
@@ -70,11 +75,8 @@ static inline pthread_t tap_waiter_start_item(struct tap_waiter *w, tap_wait_ite
 {
 	memset(w, 0, sizeof(*w));
 	w->call_item = call;
-	w->obj = obj;
 	w->item = item;
-	w->timeout_ns = timeout_ns;
-	w->thread = tap_thread(tap__waiter_main, w);
-	return w->thread;
+	return tap__waiter_go(w, obj, timeout_ns);
 }
 
 /* The same, with obj pointing at a copy of ctx kept in the waiter (a call's own arguments). */
@@ -84,10 +86,7 @@ static inline pthread_t tap_waiter_start_ctx(struct tap_waiter *w, tap_wait_fn *
 	memset(w, 0, sizeof(*w));
 	memcpy(w->ctx, ctx, size < sizeof(w->ctx) ? size : sizeof(w->ctx));
 	w->call = call;
-	w->obj = w->ctx;
-	w->timeout_ns = timeout_ns;
-	w->thread = tap_thread(tap__waiter_main, w);
-	return w->thread;
+	return tap__waiter_go(w, w->ctx, timeout_ns);
 }
 
 /* Until the waiter has started and sleeps in the kernel (it may spin a little first). */
