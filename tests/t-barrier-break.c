@@ -69,20 +69,28 @@ static void test_action_fails(void)
 	is(ks_barrier_n_waiting(&k.b), 0, "n_waiting is 0 when broken");
 }
 
-/* CPython test_abort: the thread with index N/2 aborts instead of waiting again. */
-static int abort_main(void *ctx, int64_t timeout_ns)
+/*
+ * A round of CPython's break tests: the party that got index N/2 waits until the others wait
+ * again, then acts on the barrier (abort, reset); the others count how their wait ended.
+ */
+static void middle_acts(struct breaker *k, void (*act)(struct ks_barrier *b))
 {
-	struct breaker *k = ctx;
 	int i = ks_barrier_wait(&k->b);
 
-	(void)timeout_ns;
 	if (i == N / 2) {
 		ops_barrier_until_waiting(&k->b, N - 1);
-		ks_barrier_abort(&k->b);
-		return 0;
+		act(&k->b);
+		return;
 	}
 	i = ks_barrier_wait(&k->b);
 	atomic_fetch_add(i >= 0 ? &k->passed : i == -EPIPE ? &k->broken : &k->other, 1);
+}
+
+/* CPython test_abort: the thread with index N/2 aborts instead of waiting again. */
+static int abort_main(void *ctx, int64_t timeout_ns)
+{
+	(void)timeout_ns;
+	middle_acts(ctx, ks_barrier_abort);
 	return 0;
 }
 
@@ -107,16 +115,9 @@ static void test_abort(void)
 static int reset_main(void *ctx, int64_t timeout_ns)
 {
 	struct breaker *k = ctx;
-	int i = ks_barrier_wait(&k->b);
 
 	(void)timeout_ns;
-	if (i == N / 2) {
-		ops_barrier_until_waiting(&k->b, N - 1);
-		ks_barrier_reset(&k->b);
-	} else {
-		i = ks_barrier_wait(&k->b);
-		atomic_fetch_add(i >= 0 ? &k->passed : i == -EPIPE ? &k->broken : &k->other, 1);
-	}
+	middle_acts(k, ks_barrier_reset);
 	return ks_barrier_wait(&k->b);
 }
 
@@ -144,16 +145,9 @@ static void test_reset(void)
 static int abort_reset_main(void *ctx, int64_t timeout_ns)
 {
 	struct breaker *k = ctx;
-	int i = ks_barrier_wait(&k->b);
 
 	(void)timeout_ns;
-	if (i == N / 2) {
-		ops_barrier_until_waiting(&k->b, N - 1);
-		ks_barrier_abort(&k->b);
-	} else {
-		i = ks_barrier_wait(&k->b);
-		atomic_fetch_add(i >= 0 ? &k->passed : i == -EPIPE ? &k->broken : &k->other, 1);
-	}
+	middle_acts(k, ks_barrier_abort);
 	if (ks_barrier_wait(&k->b2) == N / 2)
 		ks_barrier_reset(&k->b);
 	ks_barrier_wait(&k->b2);
