@@ -18,6 +18,7 @@
 #ifndef KSYNC_TESTS_HARNESS_LIFETIME_H
 #define KSYNC_TESTS_HARNESS_LIFETIME_H
 
+#include <sched.h>
 #include <sys/mman.h>
 
 #include "../ops/ops.h"
@@ -67,8 +68,10 @@ static void *lifetime__user(void *arg)
 	while (!atomic_load(&l->stop)) {
 		void *obj = atomic_load(&l->obj);
 
-		if (!obj)
+		if (!obj) {
+			sched_yield();	/* the releaser needs the CPU more (two CPUs, shared) */
 			continue;
+		}
 		ops->acquire(obj, NULL, OPS_BLOCK);	/* the releaser lets us through */
 		if (ops->caps & OPS_EXCLUSIVE)
 			ops->release(obj, NULL);
@@ -104,11 +107,11 @@ static inline long lifetime_run(const struct ops *ops, unsigned how)
 			ops->acquire(obj, NULL, OPS_BLOCK);
 		atomic_store(&l.obj, obj);
 		if (n++ % 2 && ops->contended) {
-			/* the wake path: until the user has registered (or 10 ms) */
-			int64_t give_up = tap_deadline_in_ms(10);
+			/* the wake path: until the user has registered (or 100 ms) */
+			int64_t give_up = tap_deadline_in_ms(100);
 
 			while (!ops->contended(obj) && tap_before(give_up))
-				ks_cpu_relax();
+				sched_yield();
 		} else {
 			/* race the registration: spinning user, registering, asleep */
 			for (unsigned spin = 0; spin < (n / 2 % 8) * 100; spin++)
@@ -119,7 +122,7 @@ static inline long lifetime_run(const struct ops *ops, unsigned how)
 		else
 			ops->release(obj, NULL);
 		while (atomic_load(&l.obj))
-			;
+			sched_yield();
 	}
 	if (how & LIFETIME_STORM)
 		tap_storm_stop(&storm);
