@@ -70,10 +70,10 @@ static void releaser(struct scene *s, struct lifetime *x, struct pair *p, struct
 		p->mapped = mapped;
 		atomic_store(&p->obj, obj);
 		if (torture_below(w, 2) && ops->contended) {
-			int64_t give_up = ks_now_ns() + 2 * KS_NSEC_PER_MSEC;
+			int64_t give_up = ks_now_ns() + 100 * KS_NSEC_PER_MSEC;
 
 			while (!ops->contended(obj) && ks_now_ns() < give_up)
-				ks_cpu_relax();
+				sched_yield();
 		} else {
 			for (unsigned spin = torture_below(w, 800); spin; spin--)
 				ks_cpu_relax();
