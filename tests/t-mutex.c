@@ -9,30 +9,15 @@
 #include <sys/syscall.h>
 
 #include "tap.h"
+#include "harness/exclusion.h"
+#include "harness/lifetime.h"
+#include "ops/mutex.h"
 
-/* ks_mutex_lock, or ks_mutex_lock_timeout for timeout_ns >= 0, as a tap_waiter call. */
-static int lock_call(void *m, int64_t timeout_ns)
-{
-	if (timeout_ns >= 0)
-		return ks_mutex_lock_timeout(m, timeout_ns);
-	ks_mutex_lock(m);
-	return 0;
-}
-
-/* The same, releasing the lock once it has it (after the waiter is done). */
-static int lock_unlock_call(void *m, int64_t timeout_ns)
-{
-	int r = lock_call(m, timeout_ns);
-
-	if (!r)
-		ks_mutex_unlock(m);
-	return r;
-}
-
+/* A waiter in ks_mutex_lock (timeout < 0) or ks_mutex_lock_timeout, through the table. */
 static pthread_t start_waiter(struct tap_waiter *w, struct ks_mutex *m, int64_t timeout_ns,
 			      bool unlock_after)
 {
-	return tap_waiter_start(w, unlock_after ? lock_unlock_call : lock_call, m, timeout_ns);
+	return ops_waiter_start(w, &ops_mutex, m, unlock_after ? OPS_CALL_RELEASE : 0, timeout_ns);
 }
 
 static void test_basics(void)
@@ -246,183 +231,47 @@ static void test_no_syscalls(void)
 	is(ks_futex_calls() - before, 0, "uncontended lock/trylock/timeout/unlock: 0 futex calls");
 }
 
-struct shared_counter {
-	struct ks_mutex m;
-	long counter;
-	int inside;
-	int overlaps;
-};
-
 static void test_process_shared(void)
 {
-	struct shared_counter *s = tap_shared_alloc(sizeof(*s));
-	enum { CHILDREN = 4, ROUNDS = 20000 };
-	pid_t pids[CHILDREN];
-	bool all_ok = true;
+	struct ks_mutex *m = tap_shared_alloc(sizeof(*m));
+	pid_t pid;
 
 	tap_phase("process-shared");
-	ks_mutex_init(&s->m, KS_SHARED);
-	ks_mutex_lock(&s->m);
-	for (int i = 0; i < CHILDREN; i++) {
-		pids[i] = fork();
-		if (pids[i] == 0) {
-			for (int k = 0; k < ROUNDS; k++) {
-				ks_mutex_lock(&s->m);
-				if (s->inside++)
-					s->overlaps++;
-				s->counter++;
-				s->inside--;
-				ks_mutex_unlock(&s->m);
-			}
-			_exit(0);
-		}
-	}
-	tap_sleep_ms(50);
-	is(s->counter, 0, "children block on a mutex the parent holds");
-	ks_mutex_unlock(&s->m);
-	for (int i = 0; i < CHILDREN; i++)
-		all_ok &= tap_wait_child(pids[i]);
-	ok(all_ok, "all children exited cleanly");
-	is(s->counter, (long)CHILDREN * ROUNDS, "%d processes x %d increments, none lost",
-	   CHILDREN, ROUNDS);
-	is(s->overlaps, 0, "mutual exclusion across processes");
+	excl_processes(&ops_mutex, 4, 20000);
 
+	ks_mutex_init(m, KS_SHARED);
 	/* a timed lock across processes */
-	ks_mutex_lock(&s->m);
-	pids[0] = fork();
-	if (pids[0] == 0)
-		_exit(ks_mutex_lock_timeout(&s->m, 50 * KS_NSEC_PER_MSEC) == -ETIMEDOUT ? 0 : 1);
-	ok(tap_wait_child(pids[0]), "a child's lock_timeout on the parent's lock times out");
-	pids[0] = fork();
-	if (pids[0] == 0) {
-		if (ks_mutex_lock_timeout(&s->m, 10 * KS_NSEC_PER_SEC))
+	ks_mutex_lock(m);
+	pid = fork();
+	if (pid == 0)
+		_exit(ks_mutex_lock_timeout(m, 50 * KS_NSEC_PER_MSEC) == -ETIMEDOUT ? 0 : 1);
+	ok(tap_wait_child(pid), "a child's lock_timeout on the parent's lock times out");
+	pid = fork();
+	if (pid == 0) {
+		if (ks_mutex_lock_timeout(m, 10 * KS_NSEC_PER_SEC))
 			_exit(1);
-		_exit(ks_mutex_unlock(&s->m));
+		_exit(ks_mutex_unlock(m));
 	}
 	tap_sleep_ms(30);
-	ks_mutex_unlock(&s->m);
-	ok(tap_wait_child(pids[0]), "a child's timed lock succeeds when the parent releases");
-	munmap(s, sizeof(*s));
+	ks_mutex_unlock(m);
+	ok(tap_wait_child(pid), "a child's timed lock succeeds when the parent releases");
+	munmap(m, sizeof(*m));
 }
 
 /*
  * glibc bug 13690: the unlocker must not touch the mutex after the store that lets the next
  * owner in, because that owner may free it at once. ASan turns any such touch into a failure.
  */
-struct uaf {
-	struct ks_mutex m;
-	long payload[8];
-};
-
-struct uaf_slot {
-	struct uaf *_Atomic obj;
-	atomic_bool stop;
-	atomic_long rounds;
-};
-
-static void *uaf_freer(void *arg)
-{
-	struct uaf_slot *slot = arg;
-
-	while (!atomic_load(&slot->stop)) {
-		struct uaf *o = atomic_load(&slot->obj);
-
-		if (!o)
-			continue;
-		ks_mutex_lock(&o->m);	/* blocks until the main thread's unlock */
-		ks_mutex_unlock(&o->m);
-		atomic_store(&slot->obj, NULL);
-		free(o);
-		atomic_fetch_add(&slot->rounds, 1);
-	}
-	return NULL;
-}
-
 static void test_free_after_unlock(void)
 {
-	struct uaf_slot slot = { .obj = NULL };
-	int64_t end = tap_deadline_in_ms(tap_stress_ms() / 2);
-	pthread_t t;
-
 	tap_phase("free after unlock (glibc 13690)");
-	t = tap_thread(uaf_freer, &slot);
-	while (tap_before(end)) {
-		struct uaf *o = calloc(1, sizeof(*o));
-
-		ks_mutex_init(&o->m, 0);
-		ks_mutex_lock(&o->m);
-		atomic_store(&slot.obj, o);
-		for (int spin = 0; spin < 200; spin++)
-			ks_cpu_relax();		/* let the freer reach the contended path */
-		ks_mutex_unlock(&o->m);
-		while (atomic_load(&slot.obj))
-			;
-	}
-	atomic_store(&slot.stop, true);
-	pthread_join(t, NULL);
-	ok(atomic_load(&slot.rounds) > 0, "%ld mutexes freed by the next owner right after unlock",
-	   atomic_load(&slot.rounds));
-}
-
-struct stress {
-	struct ks_mutex m;
-	long a, b;		/* kept equal under the lock */
-	atomic_int inside;
-	atomic_int overlaps;
-	atomic_long ops, timeouts;
-	int64_t end;
-};
-
-static void *stress_main(void *arg)
-{
-	struct stress *s = arg;
-	unsigned seed = (unsigned)ks_self_tid();
-	long ops = 0;
-
-	while (tap_before(s->end)) {
-		int how = rand_r(&seed) % 3;
-
-		if (how == 0)
-			ks_mutex_lock(&s->m);
-		else if (how == 1 && !ks_mutex_trylock(&s->m))
-			continue;
-		else if (how == 2 && ks_mutex_lock_timeout(&s->m, (rand_r(&seed) % 50) *
-							 KS_NSEC_PER_USEC)) {
-			atomic_fetch_add(&s->timeouts, 1);
-			continue;
-		}
-		if (atomic_fetch_add_explicit(&s->inside, 1, memory_order_relaxed))
-			atomic_fetch_add(&s->overlaps, 1);
-		s->a++;
-		if (rand_r(&seed) % 64 == 0)
-			sched_yield();	/* get preempted inside now and then */
-		s->b++;
-		atomic_fetch_sub_explicit(&s->inside, 1, memory_order_relaxed);
-		ks_mutex_unlock(&s->m);
-		ops++;
-	}
-	atomic_fetch_add(&s->ops, ops);
-	return NULL;
+	lifetime_ok(&ops_mutex, 0, "mutexes freed by the next owner right after unlock");
 }
 
 static void test_stress(void)
 {
-	static struct stress s = { .m = KS_MUTEX_INIT };
-	enum { THREADS = 8 };
-	pthread_t t[THREADS];
-
 	tap_phase("mutex stress");
-	s.end = tap_deadline_in_ms(tap_stress_ms());
-	for (int i = 0; i < THREADS; i++)
-		t[i] = tap_thread(stress_main, &s);
-	for (int i = 0; i < THREADS; i++)
-		pthread_join(t[i], NULL);
-	ok(atomic_load(&s.ops) > 0, "stress: %ld critical sections, %ld timeouts",
-	   atomic_load(&s.ops), atomic_load(&s.timeouts));
-	is(s.a, atomic_load(&s.ops), "stress: every critical section counted");
-	is(s.a, s.b, "stress: the protected pair stayed consistent");
-	is(atomic_load(&s.overlaps), 0, "stress: mutual exclusion held");
-	ok(!ks_mutex_is_locked(&s.m), "stress: unlocked at the end (no lost wake-up)");
+	excl_stress(&ops_mutex, 8);
 }
 
 int main(void)
