@@ -22,6 +22,8 @@
 
 #include "inject.h"
 #include "tap.h"
+#include "harness/lifetime.h"
+#include "ops/cond.h"
 
 /* Waiters counted in the condition and not yet signaled. */
 static unsigned cond_unsignaled(struct ks_cond *c)
@@ -479,63 +481,14 @@ static void test_process_shared(void)
 
 /* ---- freed by the waiter right after a lock-free notify -------------------------------------- */
 
-struct uaf_cond {
-	struct ks_cond c;
-	struct ks_mutex m;
-	atomic_bool waiting;
-};
-
-struct uaf_slot {
-	struct uaf_cond *_Atomic obj;
-	atomic_bool stop;
-	atomic_long rounds;
-};
-
-static void *uaf_notifier(void *arg)
-{
-	struct uaf_slot *slot = arg;
-
-	while (!atomic_load(&slot->stop)) {
-		struct uaf_cond *o = atomic_load(&slot->obj);
-
-		if (!o || !atomic_load(&o->waiting))
-			continue;
-		/* waiting is set under the lock, before the wait: take and drop the lock so the
-		 * waiter is surely registered, then notify without it */
-		ks_mutex_lock(&o->m);
-		ks_mutex_unlock(&o->m);
-		atomic_store(&slot->obj, NULL);
-		ks_cond_signal(&o->c);	/* the waiter may free o before this returns */
-	}
-	return NULL;
-}
-
+/*
+ * A condition used as a latch (tests/ops/cond.h): the waiter frees it as soon as its wait
+ * returns, while the notify that woke it, made without the lock, may still be running.
+ */
 static void test_free_after_notify(void)
 {
-	struct uaf_slot slot = { .obj = NULL };
-	int64_t end = tap_deadline_in_ms(tap_stress_ms() / 2);
-	pthread_t t;
-
 	tap_phase("cond freed after notify");
-	t = tap_thread(uaf_notifier, &slot);
-	while (tap_before(end)) {
-		struct uaf_cond *o = calloc(1, sizeof(*o));
-
-		ks_cond_init(&o->c, 0);
-		ks_mutex_init(&o->m, 0);
-		ks_mutex_lock(&o->m);
-		atomic_store(&o->waiting, true);
-		atomic_store(&slot.obj, o);
-		while (atomic_load(&slot.obj) == o)
-			ks_cond_wait_timeout(&o->c, &o->m, 100 * KS_NSEC_PER_MSEC);
-		ks_mutex_unlock(&o->m);
-		free(o);
-		atomic_fetch_add(&slot.rounds, 1);
-	}
-	atomic_store(&slot.stop, true);
-	pthread_join(t, NULL);
-	ok(atomic_load(&slot.rounds) > 0, "%ld conditions freed by the waiter right after notify",
-	   atomic_load(&slot.rounds));
+	lifetime_ok(&ops_cond_latch, 0, "conditions freed by the waiter right after notify");
 }
 
 /* ---- bounded buffer: producers/consumers; a lost wake-up hangs it (the watchdog) ------------- */
