@@ -19,6 +19,8 @@
 #   tools-y          programs for users, into $(O)/tools/ (make tools builds them)
 #   tests-y          TAP programs that make check runs
 #   custom-tests-y   TAP programs the fragment builds by a rule of its own
+#   install-files    files built by a rule of the fragment's own that make install needs (full
+#                    paths; never emptied: scripts/install.sh says where each one goes)
 #   ccflags-y        flags for every object of the folder
 #
 # An entry of progs-y, tools-y or tests-y that ends in .sh is a script: it is copied without
@@ -36,6 +38,7 @@ VERSION   := $(call version-part,MAJOR).$(call version-part,MINOR).$(call versio
 SOVERSION := $(call version-part,MAJOR)
 
 PREFIX       ?= /usr/local
+BINDIR       ?= $(PREFIX)/bin
 LIBDIR       ?= $(PREFIX)/lib
 INCDIR       ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
@@ -251,12 +254,13 @@ check: deps all tests
 # ---- install, uninstall, and their check ------------------------------------------------------
 # scripts/install.sh generates ksync.pc and the CMake package from PREFIX, LIBDIR and INCDIR at
 # install time, and records what it installed so that uninstall removes exactly that.
-INSTALL_VARS = DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' LIBDIR='$(LIBDIR)' INCDIR='$(INCDIR)' \
-	       PKGCONFIGDIR='$(PKGCONFIGDIR)' CMAKEDIR='$(CMAKEDIR)' MANDIR='$(MANDIR)' \
-	       DOCDIR='$(DOCDIR)' VERSION='$(VERSION)' SOVERSION='$(SOVERSION)' O='$(O)' \
-	       SILENT='$(silent)'
+INSTALL_VARS = DESTDIR='$(DESTDIR)' PREFIX='$(PREFIX)' BINDIR='$(BINDIR)' LIBDIR='$(LIBDIR)' \
+	       INCDIR='$(INCDIR)' PKGCONFIGDIR='$(PKGCONFIGDIR)' CMAKEDIR='$(CMAKEDIR)' \
+	       MANDIR='$(MANDIR)' DOCDIR='$(DOCDIR)' VERSION='$(VERSION)' \
+	       SOVERSION='$(SOVERSION)' O='$(O)' SILENT='$(silent)'
 
-install: all
+# install-files: what a Kbuild fragment builds for install.sh besides the library (full paths).
+install: all $(install-files)
 	$(Q)$(INSTALL_VARS) sh scripts/install.sh install
 
 uninstall:
@@ -325,7 +329,8 @@ help:
 	@echo '                 TORTURE_FLAGS= for its options (docs/torture.md)'
 	@echo '  bench          the full benchmark suite (FILTER=regex); bench-quick: one minute;'
 	@echo '                 bench-build: the benchmark program only'
-	@echo '  install        headers, libraries, ksync.pc, the CMake package, man pages, LICENSE'
+	@echo '  install        headers, libraries, ksync.pc, the CMake package, man pages, LICENSE,'
+	@echo '                 ksync-run and its interposer libksync-preload.so'
 	@echo '  uninstall      removes what install installed (same variables)'
 	@echo '  check-install  install into temporary prefixes, build against them, uninstall'
 	@echo '  check-abi      compare the ABI of libksync.so with $(ABI_BASELINE) (abidiff)'
@@ -334,7 +339,7 @@ help:
 	@echo '  clean          remove build/ (with O=dir: dir only)'
 	@echo '  help           this text'
 	@echo 'Variables:'
-	@echo '  PREFIX=$(PREFIX)  LIBDIR=$(LIBDIR)  INCDIR=$(INCDIR)'
+	@echo '  PREFIX=$(PREFIX)  BINDIR=$(BINDIR)  LIBDIR=$(LIBDIR)  INCDIR=$(INCDIR)'
 	@echo '  PKGCONFIGDIR=$(PKGCONFIGDIR)  CMAKEDIR=$(CMAKEDIR)'
 	@echo '  MANDIR=$(MANDIR)  DOCDIR=$(DOCDIR)  DESTDIR= (a staging root)'
 	@echo '  V=1 (full commands), O=dir (outputs; now $(O)), SANITIZE=thread|address,undefined'
@@ -343,6 +348,8 @@ help:
 	@echo '  KS_STRESS_MS=n (wall-clock length of each stress phase), WERROR= (no -Werror),'
 	@echo '  CC, CXX, OPT, CFLAGS, CXXFLAGS, CPPFLAGS, LDFLAGS'
 
-.PHONY: all tests tools check install uninstall check-install check-abi abi-update deps clean help
+FORCE:
+
+.PHONY: FORCE all tests tools check install uninstall check-install check-abi abi-update deps clean help
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -7,7 +7,8 @@
  * ksync's. --passthrough loads the same interposer but forwards every call to glibc, so that the
  * cost of interposing alone can be measured. The interposer is looked for next to ksync-run,
  * then in ../lib/ from it (an installed layout), then in KSYNC_LIBDIR (the install directory).
- * See docs/preload.md.
+ * The copy that make install installs is built with KSYNC_INSTALLED and looks in KSYNC_LIBDIR,
+ * its own install's LIBDIR, first. See docs/preload.md.
  */
 #include <errno.h>
 #include <limits.h>
@@ -40,27 +41,36 @@ static bool readable(const char *path)
 	return access(path, R_OK) == 0;
 }
 
+/* `dir`/libksync-preload.so into `out`, if it is there. */
+static bool lib_in(char *out, size_t size, const char *dir)
+{
+	return (size_t)snprintf(out, size, "%s/%s", dir, PRELOAD_LIB) < size && readable(out);
+}
+
 /* The interposer's absolute path into `out`; false if none was found. */
 static bool find_lib(char *out, size_t size)
 {
-	char exe[PATH_MAX], *slash;
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char dir[PATH_MAX], *slash;
+	ssize_t n;
 
+#ifdef KSYNC_INSTALLED
+	if (lib_in(out, size, KSYNC_LIBDIR))
+		return true;
+#endif
+	n = readlink("/proc/self/exe", dir, sizeof(dir) - sizeof("/../lib"));
 	if (n > 0) {
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
+		dir[n] = '\0';
+		slash = strrchr(dir, '/');
 		if (slash) {
 			*slash = '\0';
-			if ((size_t)snprintf(out, size, "%s/%s", exe, PRELOAD_LIB) < size &&
-			    readable(out))
+			if (lib_in(out, size, dir))
 				return true;
-			if ((size_t)snprintf(out, size, "%s/../lib/%s", exe, PRELOAD_LIB) < size &&
-			    readable(out))
+			strcpy(slash, "/../lib");
+			if (lib_in(out, size, dir))
 				return true;
 		}
 	}
-	return (size_t)snprintf(out, size, "%s/%s", KSYNC_LIBDIR, PRELOAD_LIB) < size &&
-	       readable(out);
+	return lib_in(out, size, KSYNC_LIBDIR);
 }
 
 int main(int argc, char **argv)

@@ -2,19 +2,22 @@
 # SPDX-License-Identifier: MIT
 #
 # scripts/install.sh install|uninstall — what make install and make uninstall do (the Makefile
-# passes DESTDIR, PREFIX, LIBDIR, INCDIR, PKGCONFIGDIR, CMAKEDIR, MANDIR, DOCDIR, VERSION,
-# SOVERSION, O, the build folder, and SILENT, non-empty under make -s).
+# passes DESTDIR, PREFIX, BINDIR, LIBDIR, INCDIR, PKGCONFIGDIR, CMAKEDIR, MANDIR, DOCDIR,
+# VERSION, SOVERSION, O, the build folder, and SILENT, non-empty under make -s).
 #
 # install copies the headers, libksync.a, libksync.so.VERSION and its two links (the soname and
-# the development link), LICENSE and the man pages of man/ (if that folder exists); it writes
-# ksync.pc and the CMake package (ksyncConfig.cmake, ksyncConfigVersion.cmake) from the paths
-# given now, so that they never describe another prefix. Everything goes under DESTDIR. It
-# records each file it wrote and each directory it had to create in DOCDIR/manifest (merged
-# with the record of earlier installs there); uninstall removes exactly those, directories
-# only when empty. Without a record it removes what install would install.
+# the development link), the interposer libksync-preload.so into LIBDIR and ksync-run into
+# BINDIR (the copy built for this LIBDIR, O/install/ksync-run), LICENSE, and the man pages of
+# man/ with a link for every other name a page's NAME section lists (ks_mutex_lock(3) is
+# ks_mutex(3)). It writes ksync.pc and the CMake package (ksyncConfig.cmake,
+# ksyncConfigVersion.cmake) from the paths given now, so that they never describe another
+# prefix. Everything goes under DESTDIR. It records each file it wrote and each directory it
+# had to create in DOCDIR/manifest (merged with the record of earlier installs there);
+# uninstall removes exactly those, directories only when empty. Without a record it removes
+# what install would install.
 set -eu
 
-for v in PREFIX LIBDIR INCDIR PKGCONFIGDIR CMAKEDIR MANDIR DOCDIR VERSION SOVERSION O; do
+for v in PREFIX BINDIR LIBDIR INCDIR PKGCONFIGDIR CMAKEDIR MANDIR DOCDIR VERSION SOVERSION O; do
 	eval "[ -n \"\${$v:-}\" ]" || { echo "install.sh: $v is not set" >&2; exit 2; }
 done
 DESTDIR=${DESTDIR:-}
@@ -22,7 +25,7 @@ SILENT=${SILENT:-}
 
 # Installed paths are absolute and tidy (a relative PREFIX is taken from here; no trailing /,
 # no ..), since ksync.pc and the CMake package name them. Symbolic links are kept as written.
-for v in PREFIX LIBDIR INCDIR PKGCONFIGDIR CMAKEDIR MANDIR DOCDIR; do
+for v in PREFIX BINDIR LIBDIR INCDIR PKGCONFIGDIR CMAKEDIR MANDIR DOCDIR; do
 	eval "path=\$$v"
 	path=$(realpath -ms -- "$path")
 	eval "$v=\$path"
@@ -42,6 +45,8 @@ plan() {
 	echo "755 $O/libksync.so.$VERSION $LIBDIR/libksync.so.$VERSION"
 	echo "link libksync.so.$VERSION $LIBDIR/libksync.so.$SOVERSION"
 	echo "link libksync.so.$SOVERSION $LIBDIR/libksync.so"
+	echo "755 $O/preload/libksync-preload.so $LIBDIR/libksync-preload.so"
+	echo "755 $O/install/ksync-run $BINDIR/ksync-run"
 	echo "644 $gen/ksync.pc $PKGCONFIGDIR/ksync.pc"
 	echo "644 $gen/ksyncConfig.cmake $CMAKEDIR/ksyncConfig.cmake"
 	echo "644 $gen/ksyncConfigVersion.cmake $CMAKEDIR/ksyncConfigVersion.cmake"
@@ -49,6 +54,17 @@ plan() {
 	for page in man/*.[1-9]; do
 		[ -f "$page" ] || continue
 		echo "644 $page $MANDIR/man${page##*.}/${page##*/}"
+		man_links "$page"
+	done
+}
+
+# A link to the page from every other name its NAME section lists (its .Nm lines before the
+# SYNOPSIS), in the same section: "man ks_mutex_lock" shows ks_mutex(3).
+man_links() {
+	section=${1##*.}
+	page=${1##*/}
+	sed -n '/^\.Sh SYNOPSIS/q; s/^\.Nm \([A-Za-z0-9_-]*\).*/\1/p' "$1" | while read -r name; do
+		[ "$name.$section" = "$page" ] || echo "link $page $MANDIR/man$section/$name.$section"
 	done
 }
 

@@ -10,7 +10,10 @@
 #    against the installed shared library (NEEDED libksync.so.<major>);
 #  - a CMake project finds the package (find_package(ksync 0.1)) and links ksync::ksync and
 #    ksync::ksync_static; a request for a newer version is refused;
-#  - the man pages of man/, if that folder exists, are installed and found by man -M;
+#  - ksync-run is installed into BINDIR and runs programs with the interposer of the same
+#    install (LIBDIR/libksync-preload.so), also when LIBDIR is not PREFIX/lib;
+#  - the man pages of man/, if that folder exists, are installed and found by man -M, under
+#    each name their NAME section lists;
 #  - make uninstall leaves nothing behind, also after installing twice;
 #  - a relative PREFIX (with a trailing slash) is installed and described by its absolute path.
 # MAKE and O come from the Makefile (the library must be built).
@@ -111,6 +114,35 @@ check "c++ app.cc \$(pkg-config --cflags --libs ksync), and it runs" \
 	sh -c 'c++ -std=c++17 -o "$1/appxx" "$1/app.cc" $2 && LD_LIBRARY_PATH="$3" "$1/appxx"' \
 	- "$tmp" "$(pc --cflags --libs)" "$P/lib"
 
+# ksync_run_uses KSYNC_RUN LIB: KSYNC_RUN runs a program with LIB first in LD_PRELOAD, and that
+# program's pthread calls reach ksync (the interposer's ksync_preload_mode() says 1).
+ksync_run_uses() {
+	[ "$("$1" sh -c 'echo "${LD_PRELOAD%%:*}"')" = "$2" ] &&
+		[ "$("$1" "$tmp/pthread-app")" = "mode 1" ]
+}
+
+cat > "$tmp/pthread-app.c" <<'EOF'
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+
+int main(void)
+{
+	int (*mode)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "ksync_preload_mode");
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+
+	if (pthread_mutex_lock(&m) || pthread_mutex_unlock(&m))
+		return 1;
+	printf("mode %d\n", mode ? mode() : 0);
+	return 0;
+}
+EOF
+cc -o "$tmp/pthread-app" "$tmp/pthread-app.c" -pthread -ldl
+check "ksync-run in P/bin, libksync-preload.so in P/lib" \
+	test -x "$P/bin/ksync-run" -a -f "$P/lib/libksync-preload.so"
+check "P/bin/ksync-run runs a program on P/lib/libksync-preload.so" \
+	ksync_run_uses "$P/bin/ksync-run" "$P/lib/libksync-preload.so"
+
 if command -v cmake > /dev/null; then
 	mkdir -p "$tmp/cmake"
 	cat > "$tmp/cmake/CMakeLists.txt" <<EOF
@@ -160,6 +192,15 @@ install_ksync PREFIX="$P" > "$log" 2>&1
 check "make uninstall PREFIX=P, after installing twice" uninstall_ksync PREFIX="$P"
 check "... leaves nothing behind" nothing_left "$P"
 
+# ---- LIBDIR elsewhere than PREFIX/lib: the installed ksync-run still finds its interposer ----
+L=$tmp/lib64prefix
+check "make install PREFIX=L LIBDIR=L/lib64" install_ksync PREFIX="$L" LIBDIR="$L/lib64"
+check "L/bin/ksync-run runs a program on L/lib64/libksync-preload.so" \
+	ksync_run_uses "$L/bin/ksync-run" "$L/lib64/libksync-preload.so"
+check "make uninstall PREFIX=L LIBDIR=L/lib64 leaves nothing behind" \
+	sh -c '"$1" -s --no-print-directory O="$2" uninstall PREFIX="$3" LIBDIR="$3/lib64" &&
+	       [ ! -e "$3" ]' - "$make" "$O" "$L"
+
 # ---- a prefix given relative to the tree, with a trailing slash --------------------------------
 R=$tmp/relative
 rel=$(realpath --relative-to=. "$R")/
@@ -178,6 +219,9 @@ check "make install DESTDIR=S PREFIX=/usr LIBDIR=$lib" \
 	install_ksync DESTDIR="$S" PREFIX=/usr LIBDIR="$lib"
 check "the library in S$lib, the headers in S/usr/include" \
 	test -f "$S$lib/libksync.so.$version" -a -f "$S/usr/include/ksync.h"
+check "S/usr/bin/ksync-run, built to look in $lib, and S$lib/libksync-preload.so" \
+	sh -c 'grep -aq "$2" "$1/usr/bin/ksync-run" && test -f "$1$2/libksync-preload.so"' - \
+	"$S" "$lib"
 check "ksync.pc: libdir=\${prefix}${lib#/usr}, and no generated file names S" \
 	sh -c 'grep -qx "libdir=\${prefix}$2" "$1$3/pkgconfig/ksync.pc" &&
 	       ! grep -rq "$1" "$1$3/pkgconfig" "$1$3/cmake"' - "$S" "${lib#/usr}" "$lib"
