@@ -111,7 +111,7 @@ CLANGXX := $(if $(SANITIZE),,$(shell command -v clang++ 2>/dev/null))
 
 # ---- the Kbuild fragments -----------------------------------------------------------------------
 # Every folder listed must have its Kbuild: a missing one is an error, not a silent skip.
-KBUILD_DIRS := src tests tools tools/fetch bench preload
+KBUILD_DIRS := src tests tools tools/fetch bench preload man
 
 kb-lists     := obj-y progs-y tools-y tests-y custom-tests-y ccflags-y
 kb-prog-vars := objs ldlibs deps

@@ -182,9 +182,12 @@ if [ -n "$pages" ]; then
 	echo "missing:$missing" > "$log"
 	result "$([ -z "$missing" ]; echo $?)" "every page of man/ is installed"
 	if command -v man > /dev/null; then
-		first=$(basename "$(echo "$pages" | head -n 1)")
-		check "man -M P/share/man ${first%.*} finds it" \
-			man -M "$P/share/man" -w "${first##*.}" "${first%.*}"
+		check "man -M P/share/man ks_cond_wait shows ks_cond(3), by its link" \
+			sh -c 'MANPAGER=cat man -M "$1" 3 ks_cond_wait 2> /dev/null |
+			       grep -q "ks_cond_broadcast"' - "$P/share/man"
+		check "man -M P/share/man ksync-run shows ksync-run(1)" \
+			sh -c 'MANPAGER=cat man -M "$1" 1 ksync-run 2> /dev/null |
+			       grep -q "passthrough"' - "$P/share/man"
 	fi
 fi
 
